@@ -1,0 +1,10 @@
+// The vitality subcommands. Each takes argv from the subcommand's name onwards, returns the
+// process exit code, and lets vt::Error escape for main() to print.
+#pragma once
+
+namespace vt::apps {
+
+int run_demo(int argc, char** argv);
+int run_bench_ops(int argc, char** argv);
+
+}  // namespace vt::apps

@@ -1,0 +1,50 @@
+// vitality: one executable, git-style subcommands (DESIGN.md section 8). main() is the only place
+// that turns an exception into an exit code: 2 for usage errors, 1 for everything else.
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "apps/args.h"
+#include "apps/commands.h"
+
+namespace {
+
+struct Command {
+  const char* name;
+  int (*run)(int, char**);
+  const char* summary;
+};
+
+const Command kCommands[] = {
+    {"demo", vt::apps::run_demo, "fit a small MLP with the autograd engine and print the falling loss"},
+    {"bench-ops", vt::apps::run_bench_ops, "micro-benchmarks of core kernels against raw BLAS and copy bandwidth"},
+};
+
+void usage(std::ostream& os) {
+  os << "usage: vitality <command> [flags]   (vitality <command> --help for its flags)\n\ncommands:\n";
+  for (const Command& c : kCommands) os << "  " << c.name << std::string(10 - std::strlen(c.name), ' ') << c.summary << "\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+    usage(argc < 2 ? std::cerr : std::cout);
+    return argc < 2 ? 2 : 0;
+  }
+  for (const Command& c : kCommands) {
+    if (std::strcmp(argv[1], c.name) != 0) continue;
+    try {
+      return c.run(argc, argv);
+    } catch (const vt::apps::UsageError& e) {
+      std::cerr << "vitality " << c.name << ": " << e.what() << "\n";
+      return 2;
+    } catch (const std::exception& e) {
+      std::cerr << "vitality " << c.name << ": error: " << e.what() << "\n";
+      return 1;
+    }
+  }
+  std::cerr << "vitality: unknown command '" << argv[1] << "'\n";
+  usage(std::cerr);
+  return 2;
+}

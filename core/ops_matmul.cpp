@@ -1,0 +1,146 @@
+// Matrix products: matmul and batched matmul with transpose flags, through cblas_sgemm, and a
+// naive reference GEMM with the same semantics for the tests. Transposes are never materialised:
+// BLAS reads the operand in the transposed order (DESIGN.md section 3).
+//
+// Shapes: op(A) is (M, K), op(B) is (K, N), C is (M, N); leading batch dims as in ops.h.
+#include <cblas.h>
+
+#include <climits>
+
+#include "core/autograd.h"
+#include "core/ops.h"
+#include "core/threads.h"
+#include "core/trace.h"
+
+namespace vt {
+
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+          int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  // A threaded BLAS inside an OpenMP region would oversubscribe the cores (DESIGN.md section 3).
+  VT_ASSERT(!in_parallel_region());
+  if (M == 0 || N == 0) return;
+  if (K == 0) {  // C = beta * C; BLAS implementations disagree on touching C here
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = beta == 0.f ? 0.f : beta * C[i * ldc + j];
+    return;
+  }
+  for (int64_t v : {M, N, K, lda, ldb, ldc})
+    VT_CHECK(v <= INT_MAX, "gemm: dimension ", v, " exceeds the BLAS integer range");
+  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+              static_cast<int>(M), static_cast<int>(N), static_cast<int>(K), alpha, A,
+              static_cast<int>(lda), B, static_cast<int>(ldb), beta, C, static_cast<int>(ldc));
+}
+
+namespace {
+
+struct MatmulDims {
+  int64_t batch = 1, M = 0, N = 0, K = 0;
+  bool a_batched = false, b_batched = false;
+  Shape out;
+};
+
+std::string operand_str(const Tensor& t, bool trans) {
+  return shape_str(t.shape()) + (trans ? "^T" : "");
+}
+
+MatmulDims matmul_dims(const char* op, const Tensor& a, const Tensor& b, bool ta, bool tb) {
+  const std::string what = str_cat(op, ": ", operand_str(a, ta), " @ ", operand_str(b, tb));
+  VT_CHECK(a.dim() >= 2 && b.dim() >= 2, what, ": both operands need at least 2 dimensions "
+           "(reshape a vector to (1,K) or (K,1))");
+  MatmulDims d;
+  d.M = ta ? a.size(-1) : a.size(-2);
+  const int64_t Ka = ta ? a.size(-2) : a.size(-1);
+  const int64_t Kb = tb ? b.size(-1) : b.size(-2);
+  d.N = tb ? b.size(-2) : b.size(-1);
+  VT_CHECK(Ka == Kb, what, ": inner dimensions ", Ka, " != ", Kb);
+  d.K = Ka;
+  const Shape ba(a.shape().begin(), a.shape().end() - 2), bb(b.shape().begin(), b.shape().end() - 2);
+  d.a_batched = !ba.empty();
+  d.b_batched = !bb.empty();
+  VT_CHECK(!(d.a_batched && d.b_batched) || ba == bb, what, ": batch dimensions ", shape_str(ba),
+           " and ", shape_str(bb), " differ (a 2-D operand is shared across the batch)");
+  d.out = d.a_batched ? ba : bb;
+  d.batch = shape_numel(d.out);
+  d.out.push_back(d.M);
+  d.out.push_back(d.N);
+  return d;
+}
+
+// C (batch, M, N) = op(A) op(B) for every batch entry, with `kernel` doing one product.
+template <class Gemm>
+void batched_product(const MatmulDims& d, const Tensor& a, const Tensor& b, bool ta, bool tb,
+                     float* C, Gemm&& kernel) {
+  const int64_t lda = ta ? d.M : d.K, ldb = tb ? d.K : d.N;
+  if (!ta && !d.b_batched) {
+    // A shared B: all batch rows of A form one (batch*M, K) matrix, so one GEMM does it all.
+    kernel(false, tb, d.batch * d.M, d.N, d.K, a.data(), lda, b.data(), ldb, C, d.N);
+    return;
+  }
+  for (int64_t i = 0; i < d.batch; ++i) {
+    const float* Ai = a.data() + (d.a_batched ? i * d.M * d.K : 0);
+    const float* Bi = b.data() + (d.b_batched ? i * d.K * d.N : 0);
+    kernel(ta, tb, d.M, d.N, d.K, Ai, lda, Bi, ldb, C + i * d.M * d.N, d.N);
+  }
+}
+
+}  // namespace
+
+// out = op(a) op(b)
+//   da = g op(b)^T  (ta = 0)   or  op(b) g^T  (ta = 1), summed over the batch when a is shared
+//   db = op(a)^T g  (tb = 0)   or  g^T op(a)  (tb = 1), summed over the batch when b is shared
+Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {
+  OpTrace tr("matmul");
+  const MatmulDims d = matmul_dims("matmul", a, b, trans_a, trans_b);
+  Tensor out = empty(d.out);
+  batched_product(d, a, b, trans_a, trans_b, out.data(),
+                  [](bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+                     const float* B, int64_t ldb, float* C, int64_t ldc) {
+                    gemm(ta, tb, M, N, K, 1.f, A, lda, B, ldb, 0.f, C, ldc);
+                  });
+  if (TraceRecord* r = tr.record({&a, &b}, out, 2.0 * d.batch * d.M * d.N * d.K)) {
+    r->attrs = {{"batch", double(d.batch)}, {"M", double(d.M)}, {"N", double(d.N)},
+                {"K", double(d.K)}, {"trans_a", double(trans_a)}, {"trans_b", double(trans_b)}};
+  }
+  if (needs_grad(a, b)) {
+    const bool ga = a.requires_grad(), gb = b.requires_grad();
+    record_op(out, "matmul", {a, b},
+              [ga, gb, ta = trans_a, tb = trans_b, a = a.detach(), b = b.detach(), d](const Tensor& g) -> Grads {
+                Tensor da, db;
+                if (ga) {
+                  da = ta ? matmul(b, g, tb, true) : matmul(g, b, false, !tb);
+                  da = sum_to(da, a.shape());
+                }
+                if (gb) {
+                  if (!ta && d.a_batched && !d.b_batched) {
+                    // Shared weight: fold the batch into the rows, one GEMM instead of a sum.
+                    Tensor a2 = a.reshape({-1, d.K}), g2 = g.reshape({-1, d.N});
+                    db = tb ? matmul(g2, a2, true, false) : matmul(a2, g2, true, false);
+                  } else {
+                    db = tb ? matmul(g, a, true, ta) : matmul(a, g, !ta, false);
+                    db = sum_to(db, b.shape());
+                  }
+                }
+                return {da, db};
+              });
+  }
+  return out;
+}
+
+Tensor matmul_reference(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {
+  const MatmulDims d = matmul_dims("matmul_reference", a, b, trans_a, trans_b);
+  Tensor out = empty(d.out);
+  batched_product(d, a, b, trans_a, trans_b, out.data(),
+                  [](bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+                     const float* B, int64_t ldb, float* C, int64_t ldc) {
+                    for (int64_t i = 0; i < M; ++i)
+                      for (int64_t j = 0; j < N; ++j) {
+                        float acc = 0.f;
+                        for (int64_t k = 0; k < K; ++k)
+                          acc += (ta ? A[k * lda + i] : A[i * lda + k]) * (tb ? B[j * ldb + k] : B[k * ldb + j]);
+                        C[i * ldc + j] = acc;
+                      }
+                  });
+  return out;
+}
+
+}  // namespace vt

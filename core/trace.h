@@ -1,0 +1,100 @@
+// The op trace (DESIGN.md section 2): when a Trace is installed on this thread, every op appends
+// one record (kind, scoped name such as "blocks.3.attn.qkv", input and output shapes, FLOPs,
+// bytes read and written, optional wall time and op-specific attributes). The hardware model and
+// the profiler read these records; they are the single source of truth for what a model computes.
+//
+//   Trace trace;
+//   { TraceSession on(trace);  TraceScope s("blocks.3");  model.forward(x); }
+//   for (const TraceRecord& r : trace.records) ...
+//
+// With no Trace installed an op pays one thread-local pointer test; scopes pay the same.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace vt {
+
+struct TraceRecord {
+  std::string kind;   // op kind: "matmul", "add", "softmax", "layer_norm", ...
+  std::string scope;  // dotted module path active when the op ran
+  std::vector<Shape> inputs;
+  Shape output;
+  double flops = 0;          // floating-point operations (a multiply-add counts 2)
+  double bytes_read = 0;     // bytes of operands read (each operand once)
+  double bytes_written = 0;  // bytes of results written
+  double seconds = 0;        // wall time, when Trace::time_ops is set
+  bool backward = false;     // recorded while autograd ran backward closures
+  std::map<std::string, double> attrs;  // op-specific: trans_a, nnz, density, ...
+};
+
+class Trace {
+ public:
+  std::vector<TraceRecord> records;
+  bool time_ops = false;  // measure each op's wall time (adds a clock read per op)
+  std::vector<std::string> scopes;  // the current scope stack (managed by TraceScope)
+  std::string scope_name() const;   // scopes joined with '.'
+};
+
+// Installs `trace` for the current thread for the lifetime of the session object.
+class TraceSession {
+ public:
+  explicit TraceSession(Trace& trace);
+  ~TraceSession();
+  TraceSession(const TraceSession&) = delete;
+  TraceSession& operator=(const TraceSession&) = delete;
+
+ private:
+  Trace* prev_;
+};
+
+Trace* active_trace();  // null when tracing is off on this thread
+
+// Pushes one component of the scope name ("blocks", "3", "attn") while alive.
+class TraceScope {
+ public:
+  explicit TraceScope(const char* name) : t_(active_trace()) {
+    if (t_) t_->scopes.emplace_back(name);
+  }
+  explicit TraceScope(const std::string& name) : t_(active_trace()) {
+    if (t_) t_->scopes.push_back(name);
+  }
+  explicit TraceScope(int64_t index) : t_(active_trace()) {
+    if (t_) t_->scopes.push_back(std::to_string(index));
+  }
+  ~TraceScope() {
+    if (t_) t_->scopes.pop_back();
+  }
+  TraceScope(const TraceScope&) = delete;
+  TraceScope& operator=(const TraceScope&) = delete;
+
+ private:
+  Trace* t_;
+};
+
+// Used inside ops: created at the top (starts the clock when timing), record() at the end.
+class OpTrace {
+ public:
+  explicit OpTrace(const char* kind) : t_(active_trace()), kind_(kind) {
+    if (t_ && t_->time_ops) start_ = std::chrono::steady_clock::now();
+  }
+  bool on() const { return t_ != nullptr; }
+  // Appends the record and returns it (for attrs); null when tracing is off.
+  TraceRecord* record(std::vector<Shape> inputs, const Shape& output, double flops,
+                      double bytes_read, double bytes_written);
+  // Common case: inputs and output are tensors; bytes are 4 per element of each.
+  TraceRecord* record(std::initializer_list<const Tensor*> inputs, const Tensor& output,
+                      double flops);
+
+ private:
+  Trace* t_;
+  const char* kind_;
+  std::chrono::steady_clock::time_point start_{};
+};
+
+}  // namespace vt
