@@ -102,7 +102,7 @@ double erfinv(double x) {
   const double a = 0.147, ln = std::log((1.0 - x) * (1.0 + x));
   const double t = 2.0 / (M_PI * a) + ln / 2.0;
   double y = std::copysign(std::sqrt(std::sqrt(t * t - ln / a) - t), x);
-  for (int i = 0; i < 4; ++i) {  // erf'(y) = 2/sqrt(pi) exp(-y^2)
+  for (int i = 0; i < 3; ++i) {  // erf'(y) = 2/sqrt(pi) exp(-y^2)
     const double err = std::erf(y) - x;
     y -= err / (2.0 / std::sqrt(M_PI) * std::exp(-y * y));
   }
