@@ -6,5 +6,6 @@ namespace vt::apps {
 
 int run_demo(int argc, char** argv);
 int run_bench_ops(int argc, char** argv);
+int run_inspect(int argc, char** argv);
 
 }  // namespace vt::apps

@@ -17,6 +17,7 @@ struct Command {
 
 const Command kCommands[] = {
     {"demo", vt::apps::run_demo, "fit a small MLP with the autograd engine and print the falling loss"},
+    {"inspect", vt::apps::run_inspect, "list the tensors, parameter count and metadata of a safetensors file or a model"},
     {"bench-ops", vt::apps::run_bench_ops, "micro-benchmarks of core kernels against raw BLAS and copy bandwidth"},
 };
 

@@ -31,6 +31,7 @@ struct TraceRecord {
   double seconds = 0;        // wall time, when Trace::time_ops is set
   bool backward = false;     // recorded while autograd ran backward closures
   std::map<std::string, double> attrs;  // op-specific: trans_a, nnz, density, ...
+  std::vector<int32_t> row_counts;      // sparse ops: kept entries per mask row (batch entry 0)
 };
 
 class Trace {

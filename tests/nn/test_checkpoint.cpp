@@ -1,0 +1,40 @@
+// Checkpoint pairs: weights + .state sibling, matching ids, atomic writes that keep the old file.
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "core/fileio.h"
+#include "core/ops.h"
+#include "nn/checkpoint.h"
+
+using namespace vt;
+
+TEST_CASE("a checkpoint is a weights file and a .state sibling with one id") {
+  const std::string dir = "/tmp/vitality_ckpt_" + std::to_string(::getpid());
+  ::mkdir(dir.c_str(), 0755);
+  const std::string path = dir + "/checkpoint.safetensors";
+  CHECK(nn::state_path_for(path) == dir + "/checkpoint.state.safetensors");
+  nn::save_checkpoint(path, {{"w", from_data({1, 2}, {2})}}, {{"optimizer.exp_avg.w", from_data({3, 4}, {2})}},
+                      {{"arch", "x"}}, {{"epoch", "4"}});
+  nn::LoadedCheckpoint c = nn::load_checkpoint(path);
+  CHECK(c.weights.tensors.size() == 1);  // weights only: timm loads it strictly
+  REQUIRE(c.state.has_value());
+  CHECK(c.state->metadata.at("epoch") == "4");
+  CHECK(c.state->find("optimizer.exp_avg.w")->to_vector() == std::vector<float>{3, 4});
+  // The state of another save next to these weights is refused.
+  const std::string saved_state = read_file(nn::state_path_for(path));
+  nn::save_checkpoint(path, {{"w", from_data({5, 6}, {2})}}, {}, {}, {});
+  write_file_atomic(nn::state_path_for(path), saved_state);
+  CHECK_THROWS_WITH_AS(nn::load_checkpoint(path), (path + " and " + nn::state_path_for(path) +
+                       " come from different saves (a run was interrupted between writing the two); move the .state file away to load the weights alone").c_str(), Error);
+  // Without a state file the weights load alone.
+  std::remove(nn::state_path_for(path).c_str());
+  CHECK_FALSE(nn::load_checkpoint(path).state.has_value());
+  // A write that fails (the target is a directory) reports it and leaves no temporary behind.
+  CHECK_THROWS_WITH_AS(nn::save_safetensors(dir, {}, {}), (dir + ": is a directory, cannot write a file there").c_str(), Error);
+  std::remove(path.c_str());
+  CHECK(::rmdir(dir.c_str()) == 0);  // empty: no stray temporary files
+}

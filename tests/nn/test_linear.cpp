@@ -1,0 +1,54 @@
+// The fused linear op: values, agreement with the composite matmul + add, gradient checks.
+#include <doctest/doctest.h>
+
+#include "core/ops.h"
+#include "core/rng.h"
+#include "core/trace.h"
+#include "nn/linear.h"
+#include "tests/gradcheck.h"
+
+using namespace vt;
+using vt::testing::check_values;
+using vt::testing::gradcheck;
+using vt::testing::Inputs;
+using vt::testing::max_abs_diff;
+
+TEST_CASE("linear: values by hand and against the composite") {
+  Tensor x = from_data({1, 2, 3, 4}, {2, 2});
+  Tensor w = from_data({1, 0, 0, 1, 1, 1}, {3, 2});  // (out 3, in 2)
+  Tensor b = from_data({10, 20, 30}, {3});
+  check_values(nn::linear(x, w, b), {11, 22, 33, 13, 24, 37});
+  check_values(nn::linear(x, w, Tensor()), {1, 2, 3, 3, 4, 7});
+  Generator g(1);
+  Tensor x3 = randn({2, 5, 7}, &g), w3 = randn({4, 7}, &g), b3 = randn({4}, &g);
+  CHECK(max_abs_diff(nn::linear(x3, w3, b3), matmul(x3, w3, false, true) + b3) < 1e-5f);
+  CHECK_THROWS_WITH_AS(nn::linear(zeros({2, 3}), zeros({4, 5}), Tensor()),
+                       "linear: input of shape (2,3) does not end in 5 features (weight (4,5))", Error);
+  CHECK_THROWS_AS(nn::linear(zeros({2, 5}), zeros({4, 5}), zeros({3})), Error);
+}
+
+TEST_CASE("linear: gradient checks with and without bias, 2-D and 3-D input") {
+  Generator g(2);
+  CHECK(gradcheck([](const Inputs& i) { return nn::linear(i[0], i[1], i[2]); },
+                  {randn({3, 4}, &g), randn({2, 4}, &g), randn({2}, &g)}));
+  CHECK(gradcheck([](const Inputs& i) { return nn::linear(i[0], i[1], Tensor()); }, {randn({2, 3, 4}, &g), randn({5, 4}, &g)}));
+}
+
+TEST_CASE("Linear module: timm names and a trace record") {
+  nn::Linear l(4, 3);
+  nn::Parameters p;
+  l.parameters(p, "blocks.0.attn.proj");
+  REQUIRE(p.size() == 2);
+  CHECK(p[0].name == "blocks.0.attn.proj.weight");
+  CHECK(p[0].tensor.shape() == Shape{3, 4});
+  CHECK(p[1].name == "blocks.0.attn.proj.bias");
+  Trace trace;
+  {
+    TraceSession on(trace);
+    l.forward(zeros({6, 4}));
+  }
+  REQUIRE(trace.records.size() == 1);
+  CHECK(trace.records[0].kind == "linear");
+  CHECK(trace.records[0].attrs.at("M") == 6);
+  CHECK(trace.records[0].flops == 2 * 6 * 3 * 4);
+}

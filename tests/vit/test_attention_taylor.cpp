@@ -1,0 +1,72 @@
+// Taylor attention (Algorithm 1): the six steps against the closed form and the explicit
+// quadratic form, forward and backward; gradient check; linear memory; trace records.
+#include <doctest/doctest.h>
+
+#include "core/trace.h"
+#include "tests/gradcheck.h"
+#include "tests/vit/attention_test_util.h"
+#include "vit/attention.h"
+
+using namespace vt;
+using namespace vt::vit;
+using vt::testing::gradcheck;
+using vt::testing::Inputs;
+using vt::testing::max_abs_diff;
+
+TEST_CASE("taylor: the six steps equal the closed form and the quadratic form") {
+  Generator g(2);
+  // keys with a large shared offset: centring must remove it
+  Tensor q = randn({2, 3, 17, 8}, &g), k = randn({2, 3, 17, 8}, &g) + 3.f, v = randn({2, 3, 17, 8}, &g);
+  Tensor z = attention_taylor(q, k, v);
+  CHECK(max_abs_diff(z, testing::taylor_closed_form(q, k, v)) < 1e-5f);
+  CHECK(max_abs_diff(z, testing::taylor_quadratic(q, k, v)) < 1e-5f);
+}
+
+TEST_CASE("taylor: backward equals the quadratic form's autograd") {
+  Generator g(3);
+  Tensor q0 = randn({1, 2, 9, 4}, &g), k0 = randn({1, 2, 9, 4}, &g), v0 = randn({1, 2, 9, 4}, &g), w = randn({1, 2, 9, 4}, &g);
+  Tensor grads[2][3];
+  for (int pass = 0; pass < 2; ++pass) {
+    Tensor q = q0.clone().set_requires_grad(), k = k0.clone().set_requires_grad(), v = v0.clone().set_requires_grad();
+    Tensor z = pass ? attention_taylor(q, k, v) : testing::taylor_quadratic(q, k, v);
+    sum(z * w).backward();
+    grads[pass][0] = q.grad();
+    grads[pass][1] = k.grad();
+    grads[pass][2] = v.grad();
+  }
+  for (int i = 0; i < 3; ++i) CHECK(max_abs_diff(grads[0][i], grads[1][i]) < 1e-5f);
+}
+
+TEST_CASE("taylor: gradient check") {
+  Generator g(4);
+  CHECK(gradcheck([](const Inputs& x) { return attention_taylor(x[0], x[1], x[2]); },
+                  {randn({2, 1, 6, 3}, &g), randn({2, 1, 6, 3}, &g), randn({2, 1, 6, 3}, &g)}));
+}
+
+TEST_CASE("taylor: memory grows linearly with the tokens (no n x n matrix)") {
+  Generator g(5);
+  const int64_t n = 2048, d = 16;
+  Tensor q = randn({1, 1, n, d}, &g), k = randn({1, 1, n, d}, &g), v = randn({1, 1, n, d}, &g);
+  reset_peak_memory();
+  const int64_t before = memory_stats().live_bytes;
+  Tensor z = attention_taylor(q, k, v);
+  const int64_t extra = memory_stats().peak_bytes - before;
+  // the output and O(d^2 + n) state; an n x n score matrix alone would be 16 MB
+  CHECK(extra < 4 * (2 * n * d + 2 * d * d + 8 * d + 2 * n) + 4096);
+}
+
+TEST_CASE("taylor: one trace record per step of Algorithm 1") {
+  Generator g(6);
+  Tensor q = randn({2, 3, 10, 4}, &g);
+  Trace trace;
+  {
+    TraceSession on(trace);
+    attention_taylor(q, q, q);
+  }
+  std::vector<std::string> kinds;
+  for (const TraceRecord& r : trace.records) kinds.push_back(r.kind);
+  CHECK(kinds == std::vector<std::string>{"taylor_center", "taylor_context", "taylor_sums", "taylor_normalizer",
+                                          "taylor_numerator", "taylor_divide"});
+  CHECK(trace.records[1].flops == 2.0 * 6 * 10 * 4 * 4);  // G = Khat^T V: 2 n d^2 per head
+  CHECK(trace.records[1].attrs.at("heads") == 6);
+}

@@ -1,0 +1,90 @@
+// DeiT as timm builds it (VisionTransformer with a cls token), with a choice of attention kind.
+//
+//   images (B, C, S, S) -> patch_embed -> (B, N, D) -> [cls | patches] + pos_embed -> pos_drop
+//     -> blocks x depth:  x = x + drop_path(attn(norm1(x)));  x = x + drop_path(mlp(norm2(x)))
+//     -> norm -> head on the cls token -> logits (B, num_classes)
+//
+// Legend: B batch, S image size, P patch, N = (S/P)^2 patches, n = N + 1 tokens, D embed dim,
+// H heads, d = D / H head dim. Parameter names are timm's (152 tensors for deit_tiny).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "nn/layers.h"
+#include "nn/linear.h"
+#include "nn/module.h"
+#include "nn/patch_embed.h"
+#include "vit/attention.h"
+
+namespace vt::vit {
+
+struct DeitConfig {
+  std::string name = "custom";
+  int64_t img_size = 224, patch = 16, in_chans = 3;
+  int64_t embed_dim = 192, depth = 12, heads = 3;
+  int64_t num_classes = 1000;
+  double mlp_ratio = 4.0;
+  bool qkv_bias = true;
+  float drop = 0.f, attn_drop = 0.f, drop_path = 0.f;
+  float ln_eps = 1e-6f;
+  AttentionKind attn = AttentionKind::kSoftmax;
+  MaskOptions mask;          // sparse and vitality kinds
+  bool eval_sparse = false;  // vitality: keep the sparse part at evaluation too
+
+  int64_t tokens() const { return (img_size / patch) * (img_size / patch) + 1; }
+  void validate() const;  // throws naming the offending field
+};
+
+// deit_tiny_patch16_224, deit_small_patch16_224, deit_base_patch16_224; throws for other names.
+DeitConfig deit_config(const std::string& name);
+std::vector<std::string> deit_model_names();
+
+struct Attention {
+  nn::Linear qkv;   // (3D, D)
+  nn::Linear proj;  // (D, D)
+  int64_t heads = 3;
+  AttentionKind kind = AttentionKind::kSoftmax;
+  MaskOptions mask;
+  bool eval_sparse = false;
+  nn::Dropout attn_drop, proj_drop;
+  SparseStats last_stats;  // after a forward with a sparse kind: density per head
+  Tensor forward(const Tensor& x, const nn::Context& ctx);  // (B, n, D) -> (B, n, D)
+  void parameters(nn::Parameters& out, const std::string& prefix) const;
+};
+
+struct Block {
+  nn::LayerNorm norm1, norm2;
+  Attention attn;
+  nn::DropPath drop_path;
+  nn::Mlp mlp;
+  Tensor forward(const Tensor& x, const nn::Context& ctx);
+  void parameters(nn::Parameters& out, const std::string& prefix) const;
+};
+
+struct Deit {
+  DeitConfig cfg;
+  nn::PatchEmbed patch_embed;
+  Tensor cls_token;  // (1, 1, D)
+  Tensor pos_embed;  // (1, n, D)
+  nn::Dropout pos_drop;
+  std::vector<Block> blocks;
+  nn::LayerNorm norm;
+  nn::Linear head;  // (num_classes, D)
+
+  explicit Deit(const DeitConfig& cfg);
+  // timm's initialisation (DESIGN.md section 4) from `gen`.
+  void init(Generator& gen);
+  Tensor forward(const Tensor& images, const nn::Context& ctx);  // (B, C, S, S) -> (B, classes)
+  nn::Parameters parameters() const;
+  int64_t num_parameters() const;
+  // Density per block and head from the last forward (empty rows for dense kinds).
+  std::vector<std::vector<double>> densities() const;
+  void set_attention(AttentionKind kind);  // switch every block (weights are shared by all kinds)
+};
+
+// pos_embed (1, 1 + g*g, D) resized to (1, 1 + h*h, D): the cls row is kept, the g x g grid is
+// resampled bicubically with a = -0.75 and align_corners = false, as torch.nn.functional.interpolate.
+Tensor resize_pos_embed(const Tensor& pos_embed, int64_t new_grid);
+
+}  // namespace vt::vit

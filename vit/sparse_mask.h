@@ -1,0 +1,32 @@
+// Internal to vit: SANGER's mask prediction for every head of a (B,H,n,d) batch, and the
+// statistics the sparse kinds report.
+#pragma once
+
+#include <vector>
+
+#include "core/tensor.h"
+#include "core/trace.h"
+#include "vit/attention.h"
+
+namespace vt::vit::detail {
+
+// One CsrMask per head (B*H of them, head-major). Calls BLAS: never from a parallel region.
+std::vector<CsrMask> predict_masks(const Tensor& q, const Tensor& k, const MaskOptions& opt);
+
+// Density per head (mean over the batch) and the row counts of batch entry 0.
+SparseStats mask_stats(const std::vector<CsrMask>& masks, int64_t B, int64_t H, int64_t n);
+
+// The sparse kinds with a given mask per head instead of a predicted one (tests, ablations).
+Tensor attention_sparse_with_masks(const Tensor& q, const Tensor& k, const Tensor& v, std::vector<CsrMask> masks,
+                                   SparseStats* stats = nullptr);
+Tensor attention_vitality_with_masks(const Tensor& q, const Tensor& k, const Tensor& v, std::vector<CsrMask> masks,
+                                     SparseStats* stats = nullptr);
+// A mask keeping every pair, or none, for each of `heads` heads of n tokens.
+std::vector<CsrMask> full_masks(int64_t heads, int64_t n, bool keep_all);
+
+// Trace records for the predictor and the sparse products: "sparse_predict", "sparse_sddmm",
+// "sparse_softmax", "sparse_spmm" (kind_prefix replaces "sparse" for vitality's residual).
+void trace_sparse(const char* kind_prefix, const std::vector<CsrMask>& masks, const SparseStats& stats,
+                  int64_t B, int64_t H, int64_t n, int64_t d);
+
+}  // namespace vt::vit::detail
