@@ -65,6 +65,30 @@ double Generator::trunc_normal(double mean, double std, double a, double b) {
   return std::min(std::max(x, a), b);
 }
 
+double Generator::gamma(double shape) {
+  VT_CHECK(shape > 0, "gamma: shape ", shape, " must be positive");
+  if (shape < 1) {  // boost: Gamma(a) = Gamma(a + 1) * U^(1/a)
+    const double u = 1.0 - uniform();
+    return gamma(shape + 1) * std::pow(u, 1.0 / shape);
+  }
+  const double d = shape - 1.0 / 3.0, c = 1.0 / std::sqrt(9 * d);
+  while (true) {
+    double x, v;
+    do {
+      x = normal();
+      v = 1 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    const double u = 1.0 - uniform();
+    if (u < 1 - 0.0331 * x * x * x * x || std::log(u) < 0.5 * x * x + d * (1 - v + std::log(v))) return d * v;
+  }
+}
+
+double Generator::beta(double a, double b) {
+  const double x = gamma(a), y = gamma(b);
+  return x / (x + y);
+}
+
 Generator Generator::derive(uint64_t seed, uint64_t a, uint64_t b) {
   return Generator(mix64(mix64(mix64(seed) ^ a) ^ (b + 0x632be59bd9b4e019ULL)));
 }

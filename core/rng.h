@@ -39,6 +39,9 @@ class Generator {
   // N(mean, std^2) conditioned on [a, b] by the inverse-CDF method, as timm's trunc_normal_.
   double trunc_normal(double mean, double std, double a, double b);
 
+  double gamma(double shape);             // Gamma(shape, 1), Marsaglia-Tsang
+  double beta(double a, double b);       // Beta(a, b) = X / (X + Y), X ~ Gamma(a), Y ~ Gamma(b)
+
   // A generator for one unit of work, e.g. derive(seed, epoch, index) for one sample.
   static Generator derive(uint64_t seed, uint64_t a, uint64_t b = 0);
 

@@ -18,7 +18,7 @@ struct DType {
   const char* name;
   int bytes;
 };
-const DType kDTypes[] = {{"F32", 4}, {"F16", 2}, {"BF16", 2}, {"F64", 8}};
+const DType kDTypes[] = {{"F32", 4}, {"F16", 2}, {"BF16", 2}, {"F64", 8}, {"U8", 1}};
 
 float half_to_float(uint16_t h) {
   const uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
@@ -112,7 +112,7 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& p
     const DType* dtype = nullptr;
     for (const DType& d : kDTypes)
       if (dt->as_string() == d.name) dtype = &d;
-    if (!dtype) throw fail(str_cat("entry '", name, "': dtype ", dt->as_string(), " is not supported (F32, F16, BF16, F64)"));
+    if (!dtype) throw fail(str_cat("entry '", name, "': dtype ", dt->as_string(), " is not supported (F32, F16, BF16, F64, U8)"));
     if (!sh->is_array()) throw fail(str_cat("entry '", name, "': shape is not an array"));
     Entry e{name, dtype, {}, 0, 0};
     uint64_t numel = 1;
@@ -158,6 +158,8 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& p
     const int64_t n = t.numel();
     if (std::string(e.dtype->name) == "F32") {
       std::memcpy(out, src, sizeof(float) * n);  // little-endian host (x86-64, aarch64)
+    } else if (std::string(e.dtype->name) == "U8") {
+      for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(src[i]);
     } else if (std::string(e.dtype->name) == "F64") {
       for (int64_t i = 0; i < n; ++i) {
         double d;

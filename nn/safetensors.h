@@ -7,7 +7,7 @@
 // atomically. Reading validates everything and reports the first problem in one line: header
 // larger than the file, invalid JSON, unknown dtype, shape/size disagreement, element counts that
 // overflow, offsets outside the data, overlapping or unused byte ranges, non-string metadata.
-// F16, BF16 and F64 are converted to float32.
+// F16, BF16, F64 and U8 are converted to float32.
 #pragma once
 
 #include <map>

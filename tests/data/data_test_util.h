@@ -1,0 +1,71 @@
+// Helpers for the data tests: fixture loading, temporary directory trees, image comparison.
+#pragma once
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "core/fileio.h"
+#include "data/image.h"
+#include "nn/safetensors.h"
+
+namespace vt::testing {
+
+inline const std::string kDataFixtures = VITALITY_TEST_DATA "/data/fixtures/";
+
+// An (H, W, C) uint8 fixture tensor as an Image.
+inline data::Image fixture_image(const nn::SafetensorsFile& f, const std::string& name) {
+  const Tensor* t = f.find(name);
+  REQUIRE_MESSAGE(t, "fixture tensor " << name);
+  data::Image im = data::make_image(static_cast<int>(t->size(1)), static_cast<int>(t->size(0)), static_cast<int>(t->size(2)));
+  for (int64_t i = 0; i < t->numel(); ++i) im.pixels[i] = static_cast<uint8_t>(t->data()[i]);
+  return im;
+}
+
+struct PixelDiff {
+  int max = 0;
+  double fraction_within_1 = 0, fraction_within_2 = 0;
+};
+
+inline PixelDiff compare(const data::Image& a, const data::Image& b) {
+  REQUIRE(a.width == b.width);
+  REQUIRE(a.height == b.height);
+  REQUIRE(a.channels == b.channels);
+  PixelDiff d;
+  size_t w1 = 0, w2 = 0;
+  for (size_t i = 0; i < a.pixels.size(); ++i) {
+    const int e = std::abs(int(a.pixels[i]) - int(b.pixels[i]));
+    d.max = std::max(d.max, e);
+    w1 += e <= 1;
+    w2 += e <= 2;
+  }
+  d.fraction_within_1 = double(w1) / a.pixels.size();
+  d.fraction_within_2 = double(w2) / a.pixels.size();
+  return d;
+}
+
+// A fresh directory under /tmp, removed (recursively) when the object dies.
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char tmpl[] = "/tmp/vitality_data_XXXXXX";
+    path = ::mkdtemp(tmpl);
+  }
+  ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
+  std::string mkdir(const std::string& rel) const {
+    std::system(("mkdir -p '" + path + "/" + rel + "'").c_str());
+    return path + "/" + rel;
+  }
+  void write(const std::string& rel, const std::string& bytes) const {
+    const size_t slash = rel.rfind('/');
+    if (slash != std::string::npos) mkdir(rel.substr(0, slash));
+    write_file_atomic(path + "/" + rel, bytes);
+  }
+  void copy(const std::string& from, const std::string& rel) const { write(rel, read_file(from)); }
+};
+
+}  // namespace vt::testing

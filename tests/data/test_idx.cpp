@@ -1,0 +1,69 @@
+// IDX files: Fashion-MNIST from the Debian package, and every kind of broken file.
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+#include <zlib.h>
+
+#include "data/dataset.h"
+#include "data/idx.h"
+#include "tests/data/data_test_util.h"
+
+using namespace vt;
+using namespace vt::data;
+using vt::testing::TempDir;
+
+namespace {
+std::string idx_bytes(std::vector<uint32_t> dims, size_t data_len, uint8_t type = 0x08, uint8_t fill = 1) {
+  std::string s = {0, 0, static_cast<char>(type), static_cast<char>(dims.size())};
+  for (uint32_t d : dims)
+    for (int i = 3; i >= 0; --i) s += static_cast<char>((d >> (8 * i)) & 0xFF);
+  return s + std::string(data_len, static_cast<char>(fill));
+}
+void write_gz(const std::string& path, const std::string& bytes) {
+  gzFile f = gzopen(path.c_str(), "wb");
+  gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size()));
+  gzclose(f);
+}
+}  // namespace
+
+TEST_CASE("Fashion-MNIST from the Debian package") {
+  if (::access(kFashionMnistDir, R_OK) != 0) {
+    MESSAGE("skipped: " << kFashionMnistDir << " is not installed");
+    return;
+  }
+  IdxDataset test(kFashionMnistDir, "t10k", fashion_mnist_classes());
+  CHECK(test.size() == 10000);
+  CHECK(test.rows() == 28);
+  SplitSummary s = test.summary("val");
+  for (int64_t c : s.per_class) CHECK(c == 1000);
+  DecodeResult r = test.load(0);
+  REQUIRE(r.image);
+  CHECK(r.image->channels == 1);
+  CHECK(test.label(0) == 9);  // the first test item is an ankle boot
+}
+
+TEST_CASE("IDX: plain and gzip, and each broken file a one-line error") {
+  TempDir dir;
+  write_gz(dir.path + "/ok-images-idx3-ubyte.gz", idx_bytes({3, 2, 2}, 12));
+  dir.write("ok-labels-idx1-ubyte", idx_bytes({3}, 3, 0x08, 2));
+  IdxDataset ds(dir.path, "ok", {"a", "b", "c"});
+  CHECK(ds.size() == 3);
+  CHECK(ds.label(2) == 2);
+  write_gz(dir.path + "/cut.gz", idx_bytes({3, 2, 2}, 11));
+  CHECK_THROWS_WITH_AS(read_idx(dir.path + "/cut.gz", 3), (dir.path + "/cut.gz: truncated: the header promises 12 data bytes but the file ends before").c_str(), Error);
+  dir.write("long", idx_bytes({2}, 3));
+  CHECK_THROWS_WITH_AS(read_idx(dir.path + "/long", 1), (dir.path + "/long: unexpected data after the 2 bytes the header promises").c_str(), Error);
+  dir.write("float", idx_bytes({2}, 8, 0x0D));
+  CHECK_THROWS_WITH_AS(read_idx(dir.path + "/float", 1), (dir.path + "/float: not an unsigned-byte IDX file with 1 dimensions (magic 0 0 13 1)").c_str(), Error);
+  dir.write("tiny", "ab");
+  CHECK_THROWS_AS(read_idx(dir.path + "/tiny", 1), Error);
+  dir.write("zero", idx_bytes({0}, 0));
+  CHECK_THROWS_AS(read_idx(dir.path + "/zero", 1), Error);
+  dir.write("bad-labels-idx1-ubyte", idx_bytes({3}, 3, 0x08, 7));
+  dir.write("bad-images-idx3-ubyte", idx_bytes({3, 2, 2}, 12));
+  CHECK_THROWS_WITH_AS(IdxDataset(dir.path, "bad", {"a", "b"}), (dir.path + "/bad-labels-idx1-ubyte: label 7 of item 0 is outside [0, 2)").c_str(), Error);
+  dir.write("mis-labels-idx1-ubyte", idx_bytes({2}, 2));
+  dir.write("mis-images-idx3-ubyte", idx_bytes({3, 2, 2}, 12));
+  CHECK_THROWS_AS(IdxDataset(dir.path, "mis", {"a", "b"}), Error);
+  CHECK_THROWS_WITH_AS(IdxDataset(dir.path, "none", {"a"}), (dir.path + ": no none-images-idx3-ubyte[.gz] (Fashion-MNIST: apt-get install dataset-fashion-mnist)").c_str(), Error);
+}

@@ -1,0 +1,69 @@
+// Decoding by content with stb_image: the formats ImageNet contains, and every kind of bad file.
+#include <doctest/doctest.h>
+
+#include "data/image.h"
+#include "tests/data/data_test_util.h"
+
+using namespace vt;
+using namespace vt::data;
+using vt::testing::kDataFixtures;
+
+namespace {
+DecodeResult decode_file(const std::string& name) { return decode_image(read_file(kDataFixtures + name)); }
+
+// A PNG signature and IHDR chunk claiming width x height (no pixel data; stb reads only the header).
+std::string png_header(uint32_t width, uint32_t height) {
+  std::string s = "\x89PNG\r\n\x1a\n";
+  auto be32 = [&](uint32_t v) {
+    for (int i = 3; i >= 0; --i) s += static_cast<char>((v >> (8 * i)) & 0xFF);
+  };
+  be32(13);
+  s += "IHDR";
+  be32(width);
+  be32(height);
+  s += std::string("\x08\x02\x00\x00\x00", 5);  // 8-bit RGB
+  be32(0);                                      // CRC (stb does not check it)
+  return s;
+}
+}  // namespace
+
+TEST_CASE("the formats ImageNet throws at a loader all decode to RGB") {
+  for (const char* name : {"formats/cmyk.jpg", "formats/grey16.png", "formats/grey.png", "formats/rgba.png",
+                           "formats/png_named.JPEG", "photos/camera.jpg"}) {
+    CAPTURE(name);
+    DecodeResult r = decode_file(name);
+    REQUIRE(r.image);
+    CHECK(r.image->channels == 3);
+  }
+  DecodeResult one = decode_file("formats/one_pixel.png");
+  REQUIRE(one.image);
+  CHECK(one.image->width == 1);
+  CHECK(one.image->pixels == std::vector<uint8_t>{200, 100, 50});
+  // Grey is replicated into three equal channels; 16-bit is reduced to 8 bits.
+  Image g = *decode_file("formats/grey16.png").image;
+  Image g8 = *decode_file("formats/grey.png").image;
+  CHECK(g.at(5, 7, 0) == g.at(5, 7, 2));
+  CHECK(g.at(5, 7, 0) == g8.at(5, 7, 0));
+  // CMYK is converted to RGB, close to the RGB image it was made from.
+  Image cmyk = *decode_file("formats/cmyk.jpg").image;
+  Image rgba = *decode_file("formats/rgba.png").image;  // alpha dropped, colour kept
+  int worst = 0;
+  for (size_t i = 0; i < cmyk.pixels.size(); ++i) worst = std::max(worst, std::abs(int(cmyk.pixels[i]) - int(rgba.pixels[i])));
+  CHECK(worst < 40);  // JPEG at quality 95 of the same picture
+}
+
+TEST_CASE("bad bytes give a reason, never a crash or a huge allocation") {
+  CHECK(decode_image("").error == "empty file");
+  CHECK(decode_image("this is a text file named .JPEG\n").error.find("not a decodable image") == 0);
+  const std::string jpeg = read_file(kDataFixtures + "photos/chelsea.jpg");
+  DecodeResult cut = decode_image(jpeg.substr(0, jpeg.size() / 2));
+  CHECK_FALSE(cut.image);
+  CHECK(cut.error == "truncated JPEG (no end-of-image marker in its last 1 KiB)");
+  CHECK(decode_image(jpeg + std::string(100, '\0')).image);  // bytes after EOI are tolerated
+  DecodeResult huge = decode_image(png_header(100000, 100000));
+  CHECK(huge.error == "image of 100000x100000 pixels exceeds the limit of 89478485 pixels (--max-image-pixels)");
+  CHECK(decode_image(png_header(100, 100), /*max_pixels=*/50).error.find("exceeds the limit of 50") != std::string::npos);
+  DecodeResult broken_png = decode_image(png_header(4, 4));  // a header and no data
+  CHECK_FALSE(broken_png.image);
+  CHECK(broken_png.error.find("decoding failed") == 0);
+}
