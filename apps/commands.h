@@ -7,5 +7,9 @@ namespace vt::apps {
 int run_demo(int argc, char** argv);
 int run_bench_ops(int argc, char** argv);
 int run_inspect(int argc, char** argv);
+int run_train(int argc, char** argv);
+int run_eval(int argc, char** argv);
+int run_predict(int argc, char** argv);
+int run_plot(int argc, char** argv);
 
 }  // namespace vt::apps

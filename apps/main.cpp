@@ -16,6 +16,10 @@ struct Command {
 };
 
 const Command kCommands[] = {
+    {"train", vt::apps::run_train, "train a DeiT (no flags: the Fashion-MNIST main job comparing attention kinds)"},
+    {"eval", vt::apps::run_eval, "evaluate a checkpoint on a validation set"},
+    {"predict", vt::apps::run_predict, "top-k classes of single images"},
+    {"plot", vt::apps::run_plot, "SVG chart of loss, accuracy and learning rate from log.txt files"},
     {"demo", vt::apps::run_demo, "fit a small MLP with the autograd engine and print the falling loss"},
     {"inspect", vt::apps::run_inspect, "list the tensors, parameter count and metadata of a safetensors file or a model"},
     {"bench-ops", vt::apps::run_bench_ops, "micro-benchmarks of core kernels against raw BLAS and copy bandwidth"},

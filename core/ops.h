@@ -87,6 +87,10 @@ Tensor matmul_reference(const Tensor& a, const Tensor& b, bool trans_a = false, 
 // Row-major C = alpha * op(A) op(B) + beta * C through cblas_sgemm (for kernels in other folders).
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+// The same product with plain vectorised loops on the calling thread, for the many tiny per-head
+// products of attention on small images: safe inside a parallel region (BLAS is not).
+void gemm_serial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                 int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 
 // ---- layout (ops_shape.cpp) ----
 Tensor reshape(const Tensor& x, Shape shape);  // a view; same as x.reshape(shape)

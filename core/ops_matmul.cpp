@@ -6,11 +6,15 @@
 #include <cblas.h>
 
 #include <climits>
+#include <cstring>
+#include <vector>
 
 #include "core/autograd.h"
 #include "core/ops.h"
 #include "core/threads.h"
+#include "core/simd.h"
 #include "core/trace.h"
+#include "core/vecmath.h"
 
 namespace vt {
 
@@ -29,6 +33,110 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
               static_cast<int>(M), static_cast<int>(N), static_cast<int>(K), alpha, A,
               static_cast<int>(lda), B, static_cast<int>(ldb), beta, C, static_cast<int>(ldc));
+}
+
+namespace {
+
+// C (M x N, ldc) = alpha * A (M x K, lda) * B (K x N, ldb) + beta * C, all "no transpose".
+// A 4 x 16 register block held in eight 8-float vectors (GCC vector extensions: one AVX register
+// each under the AVX2 build, two SSE registers each otherwise): per k, two loads of B, four
+// broadcasts of A, eight multiply-adds.
+// (GCC notes that passing such vectors by value changes the ABI without AVX; these helpers are
+// internal and always inlined, so no ABI boundary is crossed.)
+#pragma GCC diagnostic ignored "-Wpsabi"
+typedef float v8f __attribute__((vector_size(32)));
+
+inline v8f load8(const float* p) {
+  v8f v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store8(float* p, v8f v) { std::memcpy(p, &v, sizeof v); }
+
+void gemm_nn_blocked(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const float* B,
+                     int64_t ldb, float beta, float* C, int64_t ldc) {
+  int64_t i = 0;
+  for (; i + 4 <= M; i += 4) {
+    const float *a0 = A + i * lda, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
+    int64_t j = 0;
+    for (; j + 16 <= N; j += 16) {
+      v8f c00 = {}, c01 = {}, c10 = {}, c11 = {}, c20 = {}, c21 = {}, c30 = {}, c31 = {};
+      for (int64_t k = 0; k < K; ++k) {
+        const v8f b0 = load8(B + k * ldb + j), b1 = load8(B + k * ldb + j + 8);
+        const v8f x0 = v8f{} + a0[k], x1 = v8f{} + a1[k], x2 = v8f{} + a2[k], x3 = v8f{} + a3[k];
+        c00 += x0 * b0;
+        c01 += x0 * b1;
+        c10 += x1 * b0;
+        c11 += x1 * b1;
+        c20 += x2 * b0;
+        c21 += x2 * b1;
+        c30 += x3 * b0;
+        c31 += x3 * b1;
+      }
+      const v8f acc[4][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}};
+      for (int r = 0; r < 4; ++r)
+        for (int h = 0; h < 2; ++h) {
+          float* c = C + (i + r) * ldc + j + 8 * h;
+          store8(c, beta == 0.f ? alpha * acc[r][h] : alpha * acc[r][h] + beta * load8(c));
+        }
+    }
+    for (; j < N; ++j)  // the last columns
+      for (int r = 0; r < 4; ++r) {
+        float acc = 0.f;
+        for (int64_t k = 0; k < K; ++k) acc += A[(i + r) * lda + k] * B[k * ldb + j];
+        float* c = C + (i + r) * ldc + j;
+        *c = alpha * acc + (beta == 0.f ? 0.f : beta * *c);
+      }
+  }
+  for (; i < M; ++i) {  // the last rows
+    float* c = C + i * ldc;
+    for (int64_t j = 0; j < N; ++j) c[j] = beta == 0.f ? 0.f : beta * c[j];
+    for (int64_t k = 0; k < K; ++k) {
+      const float a = alpha * A[i * lda + k];
+      const float* b = B + k * ldb;
+      for (int64_t j = 0; j < N; ++j) c[j] += a * b[j];
+    }
+  }
+}
+
+// op(A) = A^T (A stored K x M): C[i, :] += A[k, i] * B[k, :] for every k, i -- rows of A and B
+// are read in order and each update is a vectorised axpy over N; no transpose of A is made.
+void gemm_tn_axpy(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const float* B,
+                  int64_t ldb, float beta, float* C, int64_t ldc) {
+  for (int64_t i = 0; i < M; ++i) {
+    float* c = C + i * ldc;
+    for (int64_t j = 0; j < N; ++j) c[j] = beta == 0.f ? 0.f : beta * c[j];
+  }
+  for (int64_t k = 0; k < K; ++k) {
+    const float* a = A + k * lda;
+    const float* b = B + k * ldb;
+    for (int64_t i = 0; i < M; ++i) {
+      const float x = alpha * a[i];
+      float* c = C + i * ldc;
+      for (int64_t j = 0; j < N; ++j) c[j] += x * b[j];
+    }
+  }
+}
+
+}  // namespace
+
+// op(B) = B^T is copied into a contiguous K x N scratch first (in attention B^T is the small
+// d x n side); op(A) = A^T uses the axpy order above. Compiled for AVX2+FMA when available.
+void gemm_serial(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+                 const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  if (M == 0 || N == 0) return;
+  thread_local std::vector<float> b_scratch;
+  if (tb) {  // B is stored N x K: make it K x N
+    b_scratch.resize(static_cast<size_t>(K) * N);
+    for (int64_t j = 0; j < N; ++j)
+      for (int64_t k = 0; k < K; ++k) b_scratch[k * N + j] = B[j * ldb + k];
+    B = b_scratch.data();
+    ldb = N;
+  }
+  detail::simd_dispatch([&] {
+    if (ta) gemm_tn_axpy(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    else gemm_nn_blocked(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  });
 }
 
 namespace {

@@ -51,7 +51,7 @@ void DataLoader::stop_workers() {
   workers_.clear();
 }
 
-void DataLoader::start_epoch(int64_t epoch) {
+void DataLoader::start_epoch(int64_t epoch, int64_t first_batch) {
   stop_workers();
   epoch_ = epoch;
   const int64_t n = ds_->size();
@@ -67,7 +67,9 @@ void DataLoader::start_epoch(int64_t epoch) {
   for (int64_t i = opt_.rank; i < total; i += opt_.world_size) order_.push_back(perm[i]);
   num_batches_ = batches_per_epoch();
   ready_.clear();
-  next_to_make_ = next_to_return_ = 0;
+  VT_CHECK(first_batch >= 0 && first_batch <= num_batches_, "data loader: first batch ", first_batch, " outside [0, ",
+           num_batches_, "]");
+  next_to_make_ = next_to_return_ = first_batch;
   stopping_ = false;
   error_ = nullptr;
   wait_seconds_ = 0;

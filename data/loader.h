@@ -63,7 +63,9 @@ class DataLoader {
   DataLoader(const DataLoader&) = delete;
   DataLoader& operator=(const DataLoader&) = delete;
 
-  void start_epoch(int64_t epoch);
+  // Starts `epoch` at batch `first_batch` (a resumed run skips the batches it already trained on
+  // without loading them; the batches after it are the same as in an uninterrupted epoch).
+  void start_epoch(int64_t epoch, int64_t first_batch = 0);
   std::optional<Batch> next();
   int64_t batches_per_epoch() const;
   int64_t samples_per_epoch() const;  // this rank's share

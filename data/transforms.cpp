@@ -87,8 +87,11 @@ Image train_image(const Image& img0, const TransformConfig& cfg, Generator& gen)
   if (cfg.small_input()) {
     // deit's small-image path: RandomCrop(S, padding=4) (zero padding)
     if (img.width != S || img.height != S) img = resize(img, S, S, cfg.train_interpolation);
-    const int top = static_cast<int>(gen.randint(0, 9)) - 4, left = static_cast<int>(gen.randint(0, 9)) - 4;
-    img = crop(img, left, top, S, S);
+    const int pad = cfg.small_crop_padding;
+    if (pad > 0) {
+      const int top = static_cast<int>(gen.randint(0, 2 * pad + 1)) - pad, left = static_cast<int>(gen.randint(0, 2 * pad + 1)) - pad;
+      img = crop(img, left, top, S, S);
+    }
   } else {
     const auto [left, top, w, h] = random_resized_crop_box(img.width, img.height, cfg, gen);
     img = resize(crop(img, left, top, w, h), S, S, cfg.train_interpolation);

@@ -43,6 +43,7 @@ struct TransformConfig {
   double hflip = 0.5;
   std::optional<RandAugmentConfig> rand_augment;  // none = off
   double reprob = 0.25;                           // random erasing probability (pixel mode)
+  int small_crop_padding = 4;                     // small inputs: RandomCrop(S, padding) (0 = off)
   bool small_input() const { return input_size <= 32; }
 };
 

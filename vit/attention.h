@@ -3,6 +3,7 @@
 // Legend: B batch, H heads, n tokens, d head dim, s = 1/sqrt(d).
 // Every kind takes q, k, v of shape (B, H, n, d) (contiguous) and returns Z of shape (B, H, n, d).
 //
+// (attention.cpp holds the registry and runs every kernel on strided head views: attention_kernel.h)
 //   attention_softmax   Z = softmax(s Q K^T) V                                 (attention_softmax.cpp)
 //   attention_taylor    ViTALiTy's Algorithm 1, six numbered steps, O(n d^2)   (attention_taylor.cpp)
 //   attention_sparse    SANGER: 4-bit predicted mask, softmax on kept entries  (attention_sparse.cpp)
@@ -25,6 +26,9 @@ const char* attention_kind_name(AttentionKind kind);
 struct MaskOptions {
   float threshold = 0.002f;   // keep pairs whose predicted probability exceeds this
   bool keep_row_max = true;   // always keep each row's largest predicted score (no empty row)
+  // vitality only: the weight lambda of the higher-order residual (1 = DESIGN.md's formula, 0 =
+  // Taylor attention); training anneals it to 0 so that it ends on the deployed model.
+  float residual_weight = 1.f;
 };
 
 // A row-compressed mask for one head: the kept columns of row i are col[row_ptr[i] .. row_ptr[i+1]).
@@ -46,9 +50,10 @@ Tensor attention_softmax(const Tensor& q, const Tensor& k, const Tensor& v);
 // Algorithm 1 with its own backward; never forms an n x n matrix.
 Tensor attention_taylor(const Tensor& q, const Tensor& k, const Tensor& v);
 
-// SANGER's mask prediction for one head: q, k (n, d) fake-quantised to 4-bit symmetric integers
-// (scale = max|x| / 7 over the head's matrix), P = softmax(s Q~ K~^T), keep P > threshold.
-CsrMask predict_mask(const float* q, const float* k, int64_t n, int64_t d, const MaskOptions& opt);
+// SANGER's mask prediction for one head: q, k (n, d; rows ldq / ldk apart) fake-quantised to 4-bit
+// symmetric integers (scale = max|x| / 7 over the head's matrix), P = softmax(s Q~ K~^T), keep
+// P > threshold.
+CsrMask predict_mask(const float* q, int64_t ldq, const float* k, int64_t ldk, int64_t n, int64_t d, const MaskOptions& opt);
 
 Tensor attention_sparse(const Tensor& q, const Tensor& k, const Tensor& v, const MaskOptions& opt,
                         SparseStats* stats = nullptr);
@@ -56,5 +61,11 @@ Tensor attention_sparse(const Tensor& q, const Tensor& k, const Tensor& v, const
 // Training form of ViTALiTy attention (the sparse part kept); see attention_vitality.cpp.
 Tensor attention_vitality(const Tensor& q, const Tensor& k, const Tensor& v, const MaskOptions& opt,
                           SparseStats* stats = nullptr);
+
+// What the model calls: any kind on the qkv projection's output (B, n, 3D), q, k, v read in place
+// (head h of q is columns h*d .. h*d+d of the first D), returning (B, n, D) ready for the output
+// projection. The same kernels as above, without the permutes.
+Tensor attention_packed(const Tensor& qkv, int64_t heads, AttentionKind kind, const MaskOptions& opt,
+                        SparseStats* stats = nullptr);
 
 }  // namespace vt::vit

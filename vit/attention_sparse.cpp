@@ -12,118 +12,112 @@
 #include <cmath>
 #include <memory>
 
-#include "core/autograd.h"
-#include "core/ops.h"
-#include "core/threads.h"
 #include "core/vecmath.h"
+#include "vit/attention_kernel.h"
 #include "vit/sparse_mask.h"
 
-namespace vt::vit {
+namespace vt::vit::detail {
 
 namespace {
 
-struct SparseSaved {
-  Tensor q, k, v;
-  std::vector<CsrMask> masks;
-  std::vector<std::vector<float>> probs;  // per head, one value per kept entry
-};
-
-Grads sparse_backward(const SparseSaved& s, const Tensor& dz) {
-  const int64_t heads = s.q.size(0) * s.q.size(1), n = s.q.size(2), d = s.q.size(3);
-  const float scale = 1.f / std::sqrt(static_cast<float>(d));
-  Tensor dq = zeros(s.q.shape()), dk = zeros(s.q.shape()), dv = zeros(s.q.shape());
-  parallel_for(heads, 1, [&](int64_t lo, int64_t hi) {
-    std::vector<float> ds;
-    for (int64_t h = lo; h < hi; ++h) {
-      const int64_t off = h * n * d;
-      const float *Q = s.q.data() + off, *K = s.k.data() + off, *V = s.v.data() + off, *dZ = dz.data() + off;
-      float *dQ = dq.data() + off, *dK = dk.data() + off, *dV = dv.data() + off;
-      const CsrMask& m = s.masks[h];
-      const float* P = s.probs[h].data();
-      for (int64_t i = 0; i < n; ++i) {
-        const int32_t a = m.row_ptr[i], b = m.row_ptr[i + 1];
-        ds.assign(b - a, 0.f);
-        float rho = 0.f;
-        for (int32_t e = a; e < b; ++e) {
-          const float dp = vt::detail::dot_f32(dZ + i * d, V + m.col[e] * d, d);
-          ds[e - a] = dp;
-          rho += P[e] * dp;
-        }
-        for (int32_t e = a; e < b; ++e) {
-          const int64_t j = m.col[e];
-          const float dsij = P[e] * (ds[e - a] - rho) * scale;
-          for (int64_t c = 0; c < d; ++c) {
-            dQ[i * d + c] += dsij * K[j * d + c];
-            dK[j * d + c] += dsij * Q[i * d + c];
-            dV[j * d + c] += P[e] * dZ[i * d + c];
-          }
-        }
-      }
-    }
-  });
-  return {dq, dk, dv};
+void zero_head(const HeadView& v, int64_t h) {
+  float* p = v.head(h);
+  for (int64_t i = 0; i < v.n; ++i)
+    for (int64_t c = 0; c < v.d; ++c) p[i * v.row_stride + c] = 0.f;
 }
 
-}  // namespace
+class SparseKernel : public AttentionKernel {
+ public:
+  SparseKernel(const MaskOptions& opt, SparseStats* stats, std::vector<CsrMask> fixed)
+      : opt_(opt), stats_(stats), masks_(std::move(fixed)), fixed_(!masks_.empty()) {}
+  const char* name() const override { return "sparse"; }
 
-namespace {
-void check_qkv(const char* op, const Tensor& q, const Tensor& k, const Tensor& v) {
-  VT_CHECK(q.dim() == 4 && k.shape() == q.shape() && v.shape() == q.shape(), op,
-           ": q, k, v must share one (B,H,n,d) shape, got ", shape_str(q.shape()), ", ", shape_str(k.shape()), ", ",
-           shape_str(v.shape()));
-}
-}  // namespace
-
-Tensor attention_sparse(const Tensor& q, const Tensor& k, const Tensor& v, const MaskOptions& opt, SparseStats* stats) {
-  check_qkv("attention_sparse", q, k, v);
-  return detail::attention_sparse_with_masks(q, k, v, detail::predict_masks(q, k, opt), stats);
-}
-
-Tensor detail::attention_sparse_with_masks(const Tensor& q, const Tensor& k, const Tensor& v, std::vector<CsrMask> masks,
-                                           SparseStats* stats) {
-  check_qkv("attention_sparse", q, k, v);
-  const int64_t B = q.size(0), H = q.size(1), n = q.size(2), d = q.size(3), heads = B * H;
-  VT_CHECK(static_cast<int64_t>(masks.size()) == heads, "attention_sparse: ", masks.size(), " masks for ", heads, " heads");
-  const float scale = 1.f / std::sqrt(static_cast<float>(d));
-  auto saved = std::make_shared<SparseSaved>();
-  saved->masks = std::move(masks);
-  saved->probs.resize(heads);
-  Tensor out = empty(q.shape());
-  parallel_for(heads, 1, [&](int64_t lo, int64_t hi) {
-    for (int64_t h = lo; h < hi; ++h) {
-      const int64_t off = h * n * d;
-      const float *Q = q.data() + off, *K = k.data() + off, *V = v.data() + off;
-      float* Z = out.data() + off;
-      const CsrMask& m = saved->masks[h];
-      std::vector<float>& P = saved->probs[h];
+  void forward(const QkvViews& in, const HeadView& z) override {
+    const int64_t heads = in.q.heads(), n = in.q.n, d = in.q.d;
+    const float scale = 1.f / std::sqrt(static_cast<float>(d));
+    if (!fixed_) masks_ = predict_masks(in.q, in.k, opt_);
+    VT_CHECK(static_cast<int64_t>(masks_.size()) == heads, "attention_sparse: ", masks_.size(), " masks for ", heads, " heads");
+    probs_.assign(heads, {});
+    parallel_heads(heads, [&](int64_t h) {
+      const CsrMask& m = masks_[h];
+      std::vector<float>& P = probs_[h];
       P.resize(m.nnz());
+      const float *Q = in.q.head(h), *K = in.k.head(h), *V = in.v.head(h);
+      const int64_t lq = in.q.row_stride, lk = in.k.row_stride, lv = in.v.row_stride;
       for (int64_t i = 0; i < n; ++i) {
         const int32_t a = m.row_ptr[i], b = m.row_ptr[i + 1];
         float mx = -INFINITY;
         for (int32_t e = a; e < b; ++e) {  // SDDMM: scores on kept entries only
-          P[e] = scale * vt::detail::dot_f32(Q + i * d, K + m.col[e] * d, d);
+          P[e] = scale * vt::detail::dot_f32(Q + i * lq, K + m.col[e] * lk, d);
           mx = std::max(mx, P[e]);
         }
         float sum = 0.f;
         for (int32_t e = a; e < b; ++e) sum += (P[e] = vt::detail::exp_f32(P[e] - mx));
         for (int32_t e = a; e < b; ++e) P[e] /= sum;
-        float* z = Z + i * d;  // SpMM: Z_i = sum_j P_ij v_j
-        for (int64_t c = 0; c < d; ++c) z[c] = 0.f;
+        float* zr = z.row(h, i);  // SpMM: Z_i = sum_j P_ij v_j
+        for (int64_t c = 0; c < d; ++c) zr[c] = 0.f;
         for (int32_t e = a; e < b; ++e)
-          for (int64_t c = 0; c < d; ++c) z[c] += P[e] * V[m.col[e] * d + c];
+          for (int64_t c = 0; c < d; ++c) zr[c] += P[e] * V[m.col[e] * lv + c];
       }
-    }
-  });
-  SparseStats st = detail::mask_stats(saved->masks, B, H, n);
-  detail::trace_sparse("sparse", saved->masks, st, B, H, n, d);
-  if (stats) *stats = std::move(st);
-  if (needs_grad(q, k, v)) {
-    saved->q = q.detach();
-    saved->k = k.detach();
-    saved->v = v.detach();
-    record_op(out, "attention_sparse", {q, k, v}, [saved](const Tensor& g) -> Grads { return sparse_backward(*saved, g); });
+    });
+    SparseStats st = mask_stats(masks_, in.q.B, in.q.H, n);
+    trace_sparse("sparse", masks_, st, in.q.B, in.q.H, n, d);
+    if (stats_) *stats_ = std::move(st);
   }
-  return out;
+
+  void backward(const QkvViews& in, const HeadView&, const HeadView& dz, const QkvViews& grad) override {
+    const int64_t heads = in.q.heads(), n = in.q.n, d = in.q.d;
+    const float scale = 1.f / std::sqrt(static_cast<float>(d));
+    parallel_heads(heads, [&](int64_t h) {
+      zero_head(grad.q, h);
+      zero_head(grad.k, h);
+      zero_head(grad.v, h);
+      const CsrMask& m = masks_[h];
+      const float* P = probs_[h].data();
+      const float *Q = in.q.head(h), *K = in.k.head(h), *V = in.v.head(h), *dZ = dz.head(h);
+      float *dQ = grad.q.head(h), *dK = grad.k.head(h), *dV = grad.v.head(h);
+      const int64_t lq = in.q.row_stride, lk = in.k.row_stride, lv = in.v.row_stride, ldz = dz.row_stride;
+      const int64_t lgq = grad.q.row_stride, lgk = grad.k.row_stride, lgv = grad.v.row_stride;
+      std::vector<float> dp;
+      for (int64_t i = 0; i < n; ++i) {
+        const int32_t a = m.row_ptr[i], b = m.row_ptr[i + 1];
+        dp.assign(b - a, 0.f);
+        float rho = 0.f;
+        for (int32_t e = a; e < b; ++e) {
+          dp[e - a] = vt::detail::dot_f32(dZ + i * ldz, V + m.col[e] * lv, d);
+          rho += P[e] * dp[e - a];
+        }
+        for (int32_t e = a; e < b; ++e) {
+          const int64_t j = m.col[e];
+          const float ds = P[e] * (dp[e - a] - rho) * scale;
+          for (int64_t c = 0; c < d; ++c) {
+            dQ[i * lgq + c] += ds * K[j * lk + c];
+            dK[j * lgk + c] += ds * Q[i * lq + c];
+            dV[j * lgv + c] += P[e] * dZ[i * ldz + c];
+          }
+        }
+      }
+    });
+  }
+
+ private:
+  MaskOptions opt_;
+  SparseStats* stats_;
+  std::vector<CsrMask> masks_;
+  bool fixed_;
+  std::vector<std::vector<float>> probs_;  // per head, one value per kept entry
+};
+
+}  // namespace
+
+std::shared_ptr<AttentionKernel> make_sparse_kernel(const MaskOptions& opt, SparseStats* stats, std::vector<CsrMask> fixed) {
+  return std::make_shared<SparseKernel>(opt, stats, std::move(fixed));
 }
 
-}  // namespace vt::vit
+Tensor attention_sparse_with_masks(const Tensor& q, const Tensor& k, const Tensor& v, std::vector<CsrMask> masks,
+                                   SparseStats* stats) {
+  VT_CHECK(!masks.empty(), "attention_sparse: no masks given");
+  return run_on_heads(make_sparse_kernel(MaskOptions{}, stats, std::move(masks)), q, k, v);
+}
+
+}  // namespace vt::vit::detail

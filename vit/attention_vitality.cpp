@@ -8,231 +8,219 @@
 // the denominator is at least n. With every pair kept this is softmax attention (centring the
 // keys does not change softmax); with none kept it is Taylor attention. The mask is predicted
 // from Q and Khat (4-bit, sparse_mask.cpp) and carries no gradient. Inference drops the sparse
-// part (the Block calls attention_taylor), so the deployed model is linear.
+// part (the Block calls the Taylor kernel), so the deployed model is linear.
 //
 // Why this normalisation: the paper's figures draw LOW RANK + higher-order terms = softmax and
 // LOW RANK + SPARSE ~ softmax; its text on normalising the sparse part was not available, and the
 // official code (unnormalised, feature-centred keys) does not run as released. See
 // ../shared/reference/vitality-paper-notes.md, sections 1.6-1.7.
 //
+// Annealing: training multiplies R by a weight lambda (MaskOptions::residual_weight) that the
+// trainer lowers from 1 to 0 over the run (cosine), so the network ends on exactly the Taylor
+// attention it is deployed with. Without it, a model trained with lambda = 1 leans on the exp
+// residual: on Fashion-MNIST, evaluating it Taylor-only cost 15-21 points of top-1. The
+// workflow figure's "Increase Sparsity" arrow from the sparse branch towards the low-rank one is
+// our reading of this; the paper's text on it was not available (vitality-paper-notes.md 1.5).
+//   Z_i = (A_i + lambda sum_j R_ij v_j) / (a_i + lambda sum_j R_ij)
+//
 // Overflow guard: exp(S_ij) can overflow float for large scores. Numerator and denominator are
 // both multiplied by alpha_i = exp(-m_i) with m_i = max(0, max_j S_ij), which leaves Z unchanged:
-//   w_ij = alpha_i R_ij = exp(S_ij - m_i) - alpha_i (1 + S_ij),   every term at most 1 in size,
+//   w_ij = lambda alpha_i R_ij = lambda (exp(S_ij - m_i) - alpha_i (1 + S_ij)), terms at most 1,
 //   N_i = alpha_i A_i + sum_j w_ij v_j,   D_i = alpha_i a_i + sum_j w_ij,   Z_i = N_i / D_i.
 // Because Z does not depend on m_i, backward treats m_i as a constant:
 //   u_i = dZ_i / D_i,  nu_i = -(dZ_i . Z_i) / D_i,  dA_i = alpha_i u_i,  da_i = alpha_i nu_i,
-//   dw_ij = u_i . v_j + nu_i,  dS_ij = dw_ij (exp(S_ij - m_i) - alpha_i),  dv_j += w_ij u_i,
+//   dw_ij = u_i . v_j + nu_i,  dS_ij = lambda dw_ij (exp(S_ij - m_i) - alpha_i),  dv_j += w_ij u_i,
 //   dq_i += s dS_ij khat_j,  dkhat_j += s dS_ij q_i,
 // then the low-rank part exactly as in attention_taylor.cpp's backward.
 #include <cmath>
 #include <memory>
 
-#include "core/autograd.h"
-#include "core/ops.h"
-#include "core/threads.h"
 #include "core/trace.h"
 #include "core/vecmath.h"
+#include "vit/attention_kernel.h"
 #include "vit/sparse_mask.h"
 
-namespace vt::vit {
+namespace vt::vit::detail {
 
 namespace {
 
-struct VitalitySaved {
-  Tensor q, v, khat, z;                // (B,H,n,d)
-  Tensor g, ksum;                      // (B,H,d,d), (B,H,d)
-  std::vector<CsrMask> masks;          // per head
-  std::vector<std::vector<float>> S;   // per head, per kept entry: s q_i . khat_j
-  Tensor m, den;                       // (B,H,n): the guard's m_i and the scaled denominator D_i
-};
-
-void column_sum(const float* x, int64_t n, int64_t d, float* out) {
+void column_sum(const float* x, int64_t ld, int64_t n, int64_t d, float* out) {
   for (int64_t j = 0; j < d; ++j) out[j] = 0.f;
   for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = 0; j < d; ++j) out[j] += x[i * d + j];
+    for (int64_t j = 0; j < d; ++j) out[j] += x[i * ld + j];
 }
 
-Grads vitality_backward(const VitalitySaved& s, const Tensor& dz) {
-  const int64_t heads = s.q.size(0) * s.q.size(1), n = s.q.size(2), d = s.q.size(3);
-  const float sc = 1.f / std::sqrt(static_cast<float>(d));
-  Tensor dq = zeros(s.q.shape()), dkhat = zeros(s.q.shape()), dv = zeros(s.q.shape());
-  Tensor dA = empty(s.q.shape()), da = empty({heads, n});
-  // Phase 1, no BLAS, parallel over heads: the sparse residual's gradients, dA and da.
-  parallel_for(heads, 1, [&](int64_t lo, int64_t hi) {
-    std::vector<float> u(d);
-    for (int64_t h = lo; h < hi; ++h) {
-      const int64_t off = h * n * d;
-      const float *Q = s.q.data() + off, *V = s.v.data() + off, *Kh = s.khat.data() + off, *Z = s.z.data() + off;
-      const float *dZ = dz.data() + off, *m = s.m.data() + h * n, *D = s.den.data() + h * n;
-      float *dQ = dq.data() + off, *dKh = dkhat.data() + off, *dV = dv.data() + off;
-      float *dAh = dA.data() + off, *dah = da.data() + h * n;
-      const CsrMask& mask = s.masks[h];
-      const float* S = s.S[h].data();
+class VitalityKernel : public AttentionKernel {
+ public:
+  VitalityKernel(const MaskOptions& opt, SparseStats* stats, std::vector<CsrMask> fixed, float residual_weight)
+      : opt_(opt), stats_(stats), masks_(std::move(fixed)), fixed_(!masks_.empty()), lambda_(residual_weight) {}
+  const char* name() const override { return "vitality"; }
+
+  void forward(const QkvViews& in, const HeadView& z) override {
+    const int64_t B = in.q.B, H = in.q.H, heads = in.q.heads(), n = in.q.n, d = in.q.d;
+    const float sc = 1.f / std::sqrt(static_cast<float>(d));
+    khat_ = empty({B, H, n, d});
+    g_ = empty({heads, d, d});
+    ksum_ = empty({heads, d});
+    Tensor A = empty({heads, n, d}), a = empty({heads, n});
+    // Low-rank part, Algorithm 1 steps 1-5 scaled by 1/sqrt(d).
+    for_each_head(heads, n, d, [&](int64_t h, GemmFn gemm_fn) {
+      const float *Q = in.q.head(h), *K = in.k.head(h), *V = in.v.head(h);
+      const int64_t lq = in.q.row_stride, lk = in.k.row_stride, lv = in.v.row_stride;
+      float *Kh = khat_.data() + h * n * d, *G = g_.data() + h * d * d, *ksum = ksum_.data() + h * d;
+      float *Ah = A.data() + h * n * d, *ah = a.data() + h * n;
+      std::vector<float> kbar(d), vsum(d);
+      column_sum(K, lk, n, d, kbar.data());  // 1: kbar, Khat
+      for (int64_t j = 0; j < d; ++j) kbar[j] /= static_cast<float>(n);
+      for (int64_t i = 0; i < n; ++i)
+        for (int64_t j = 0; j < d; ++j) Kh[i * d + j] = K[i * lk + j] - kbar[j];
+      gemm_fn(true, false, d, d, n, 1.f, Kh, d, V, lv, 0.f, G, d);  // 2: G = Khat^T V
+      column_sum(V, lv, n, d, vsum.data());                         // 3: v_sum, khat_sum
+      column_sum(Kh, d, n, d, ksum);
+      for (int64_t i = 0; i < n; ++i) {  // 4: a = n + s Q khat_sum^T
+        float dot = 0.f;
+        for (int64_t j = 0; j < d; ++j) dot += Q[i * lq + j] * ksum[j];
+        ah[i] = static_cast<float>(n) + sc * dot;
+      }
+      for (int64_t i = 0; i < n; ++i)  // 5: A = 1 v_sum + s Q G
+        for (int64_t j = 0; j < d; ++j) Ah[i * d + j] = vsum[j];
+      gemm_fn(false, false, n, d, d, sc, Q, lq, G, d, 1.f, Ah, d);
+    });
+    const HeadView khat = contiguous_view(khat_.data(), B, H, n, d);
+    if (!fixed_) masks_ = predict_masks(in.q, khat, opt_);  // from Q and Khat
+    VT_CHECK(static_cast<int64_t>(masks_.size()) == heads, "attention_vitality: ", masks_.size(), " masks for ", heads, " heads");
+    S_.assign(heads, {});
+    m_ = empty({heads, n});
+    den_ = empty({heads, n});
+    // Sparse residual and step 6, parallel over heads.
+    parallel_heads(heads, [&](int64_t h) {
+      const float *Q = in.q.head(h), *V = in.v.head(h), *Kh = khat_.data() + h * n * d;
+      const int64_t lq = in.q.row_stride, lv = in.v.row_stride;
+      const float *Ah = A.data() + h * n * d, *ah = a.data() + h * n;
+      float *m = m_.data() + h * n, *D = den_.data() + h * n;
+      const CsrMask& mask = masks_[h];
+      std::vector<float>& S = S_[h];
+      S.resize(mask.nnz());
+      for (int64_t i = 0; i < n; ++i) {
+        float mi = 0.f;  // m_i = max(0, max_j S_ij)
+        for (int32_t e = mask.row_ptr[i]; e < mask.row_ptr[i + 1]; ++e) {
+          S[e] = sc * vt::detail::dot_f32(Q + i * lq, Kh + mask.col[e] * d, d);  // SDDMM
+          mi = std::max(mi, S[e]);
+        }
+        const float alpha = vt::detail::exp_f32(-mi);
+        float* zr = z.row(h, i);
+        for (int64_t c = 0; c < d; ++c) zr[c] = alpha * Ah[i * d + c];
+        float den = alpha * ah[i];
+        for (int32_t e = mask.row_ptr[i]; e < mask.row_ptr[i + 1]; ++e) {  // SpMM with w = alpha R
+          const float w = lambda_ * (vt::detail::exp_f32(S[e] - mi) - alpha * (1.f + S[e]));
+          den += w;
+          for (int64_t c = 0; c < d; ++c) zr[c] += w * V[mask.col[e] * lv + c];
+        }
+        for (int64_t c = 0; c < d; ++c) zr[c] /= den;
+        m[i] = mi;
+        D[i] = den;
+      }
+    });
+    SparseStats st = mask_stats(masks_, B, H, n);
+    if (active_trace()) {
+      // The low-rank part costs what Taylor attention costs; then the residual on the mask.
+      OpTrace tr("vitality_lowrank");
+      if (TraceRecord* r = tr.record({Shape{heads, n, d}}, Shape{heads, n, d}, 4.0 * heads * n * d * d, 12.0 * heads * n * d,
+                                     4.0 * heads * n * d))
+        r->attrs = {{"heads", double(heads)}, {"n", double(n)}, {"d", double(d)}, {"residual_weight", double(lambda_)}};
+      trace_sparse("vitality", masks_, st, B, H, n, d);
+    }
+    if (stats_) *stats_ = std::move(st);
+  }
+
+  void backward(const QkvViews& in, const HeadView& z, const HeadView& dz, const QkvViews& grad) override {
+    const int64_t heads = in.q.heads(), n = in.q.n, d = in.q.d;
+    const float sc = 1.f / std::sqrt(static_cast<float>(d));
+    Tensor dA = empty({heads, n, d}), da = empty({heads, n}), dKhat = zeros({heads, n, d});
+    // Phase 1, no BLAS, parallel over heads: the sparse residual's gradients, dA and da.
+    parallel_heads(heads, [&](int64_t h) {
+      const float *Q = in.q.head(h), *V = in.v.head(h), *Kh = khat_.data() + h * n * d, *Z = z.head(h), *dZ = dz.head(h);
+      const int64_t lq = in.q.row_stride, lv = in.v.row_stride, lz = z.row_stride, ldz = dz.row_stride;
+      const float *m = m_.data() + h * n, *D = den_.data() + h * n;
+      float *dQ = grad.q.head(h), *dV = grad.v.head(h), *dKh = dKhat.data() + h * n * d;
+      const int64_t lgq = grad.q.row_stride, lgv = grad.v.row_stride;
+      float *dAh = dA.data() + h * n * d, *dah = da.data() + h * n;
+      for (int64_t i = 0; i < n; ++i)
+        for (int64_t c = 0; c < d; ++c) dQ[i * lgq + c] = dV[i * lgv + c] = 0.f;
+      const CsrMask& mask = masks_[h];
+      const float* S = S_[h].data();
+      std::vector<float> u(d);
       for (int64_t i = 0; i < n; ++i) {
         const float alpha = vt::detail::exp_f32(-m[i]);
-        for (int64_t c = 0; c < d; ++c) u[c] = dZ[i * d + c] / D[i];
-        const float nu = -vt::detail::dot_f32(dZ + i * d, Z + i * d, d) / D[i];
+        for (int64_t c = 0; c < d; ++c) u[c] = dZ[i * ldz + c] / D[i];
+        const float nu = -vt::detail::dot_f32(dZ + i * ldz, Z + i * lz, d) / D[i];
         for (int64_t c = 0; c < d; ++c) dAh[i * d + c] = alpha * u[c];
         dah[i] = alpha * nu;
         for (int32_t e = mask.row_ptr[i]; e < mask.row_ptr[i + 1]; ++e) {
           const int64_t j = mask.col[e];
           const float ex = vt::detail::exp_f32(S[e] - m[i]);
-          const float w = ex - alpha * (1.f + S[e]);
-          const float dw = vt::detail::dot_f32(u.data(), V + j * d, d) + nu;
-          const float dS = dw * (ex - alpha) * sc;
+          const float w = lambda_ * (ex - alpha * (1.f + S[e]));
+          const float dw = vt::detail::dot_f32(u.data(), V + j * lv, d) + nu;
+          const float dS = lambda_ * dw * (ex - alpha) * sc;
           for (int64_t c = 0; c < d; ++c) {
-            dQ[i * d + c] += dS * Kh[j * d + c];
-            dKh[j * d + c] += dS * Q[i * d + c];
-            dV[j * d + c] += w * u[c];
+            dQ[i * lgq + c] += dS * Kh[j * d + c];
+            dKh[j * d + c] += dS * Q[i * lq + c];
+            dV[j * lgv + c] += w * u[c];
           }
         }
       }
-    }
-  });
-  // Phase 2, sequential over heads (BLAS): the low-rank part A = 1 v_sum + s Q G, a = n + s Q ksum^T.
-  Tensor dk = empty(s.q.shape());
-  std::vector<float> dG(d * d), dvsum(d), dksum(d), col(d);
-  for (int64_t h = 0; h < heads; ++h) {
-    const int64_t off = h * n * d;
-    const float *Q = s.q.data() + off, *V = s.v.data() + off, *Kh = s.khat.data() + off;
-    const float *G = s.g.data() + h * d * d, *ksum = s.ksum.data() + h * d;
-    const float *dAh = dA.data() + off, *dah = da.data() + h * n;
-    float *dQ = dq.data() + off, *dKh = dkhat.data() + off, *dV = dv.data() + off, *dK = dk.data() + off;
-    gemm(false, true, n, d, d, sc, dAh, d, G, d, 1.f, dQ, d);          // dQ += s dA G^T
-    gemm(true, false, d, d, n, sc, Q, d, dAh, d, 0.f, dG.data(), d);   // dG = s Q^T dA
-    column_sum(dAh, n, d, dvsum.data());                               // dv_sum = 1^T dA
-    for (int64_t j = 0; j < d; ++j) dksum[j] = 0.f;
-    for (int64_t i = 0; i < n; ++i)
-      for (int64_t j = 0; j < d; ++j) {
-        dQ[i * d + j] += sc * dah[i] * ksum[j];  // dQ += s da ksum
-        dksum[j] += sc * dah[i] * Q[i * d + j];  // dksum = s da^T Q
-      }
-    gemm(false, true, n, d, d, 1.f, V, d, dG.data(), d, 1.f, dKh, d);   // dKhat += V dG^T
-    gemm(false, false, n, d, d, 1.f, Kh, d, dG.data(), d, 1.f, dV, d);  // dV += Khat dG
-    for (int64_t i = 0; i < n; ++i)
-      for (int64_t j = 0; j < d; ++j) {
-        dKh[i * d + j] += dksum[j];
-        dV[i * d + j] += dvsum[j];
-      }
-    column_sum(dKh, n, d, col.data());  // centring: dK = dKhat - 1 (1^T dKhat) / n
-    for (int64_t i = 0; i < n; ++i)
-      for (int64_t j = 0; j < d; ++j) dK[i * d + j] = dKh[i * d + j] - col[j] / static_cast<float>(n);
-  }
-  return {dq, dk, dv};
-}
-
-}  // namespace
-
-namespace {
-// Both entry points: masks predicted from Q and Khat (opt given) or supplied by the caller.
-Tensor vitality_impl(const Tensor& q, const Tensor& k, const Tensor& v, const MaskOptions* opt,
-                     std::vector<CsrMask> given, SparseStats* stats);
-}  // namespace
-
-Tensor attention_vitality(const Tensor& q, const Tensor& k, const Tensor& v, const MaskOptions& opt, SparseStats* stats) {
-  return vitality_impl(q, k, v, &opt, {}, stats);
-}
-
-Tensor detail::attention_vitality_with_masks(const Tensor& q, const Tensor& k, const Tensor& v, std::vector<CsrMask> masks,
-                                             SparseStats* stats) {
-  return vitality_impl(q, k, v, nullptr, std::move(masks), stats);
-}
-
-namespace {
-Tensor vitality_impl(const Tensor& q, const Tensor& k, const Tensor& v, const MaskOptions* opt,
-                     std::vector<CsrMask> given, SparseStats* stats) {
-  VT_CHECK(q.dim() == 4 && k.shape() == q.shape() && v.shape() == q.shape(),
-           "attention_vitality: q, k, v must share one (B,H,n,d) shape, got ", shape_str(q.shape()), ", ",
-           shape_str(k.shape()), ", ", shape_str(v.shape()));
-  const int64_t B = q.size(0), H = q.size(1), n = q.size(2), d = q.size(3), heads = B * H;
-  const float sc = 1.f / std::sqrt(static_cast<float>(d));
-  auto s = std::make_shared<VitalitySaved>();
-  s->khat = empty(q.shape());
-  s->g = empty({B, H, d, d});
-  s->ksum = empty({B, H, d});
-  Tensor A = empty(q.shape()), a = empty({heads, n});
-  // Low-rank part, Algorithm 1 steps 1-5 scaled by 1/sqrt(d): sequential over heads (BLAS).
-  std::vector<float> kbar(d), vsum(d);
-  for (int64_t h = 0; h < heads; ++h) {
-    const int64_t off = h * n * d;
-    const float *Q = q.data() + off, *K = k.data() + off, *V = v.data() + off;
-    float *Kh = s->khat.data() + off, *G = s->g.data() + h * d * d, *ksum = s->ksum.data() + h * d;
-    float *Ah = A.data() + off, *ah = a.data() + h * n;
-    column_sum(K, n, d, kbar.data());  // 1: kbar, Khat
-    for (int64_t j = 0; j < d; ++j) kbar[j] /= static_cast<float>(n);
-    for (int64_t i = 0; i < n; ++i)
-      for (int64_t j = 0; j < d; ++j) Kh[i * d + j] = K[i * d + j] - kbar[j];
-    gemm(true, false, d, d, n, 1.f, Kh, d, V, d, 0.f, G, d);  // 2: G = Khat^T V
-    column_sum(V, n, d, vsum.data());                        // 3: v_sum, khat_sum
-    column_sum(Kh, n, d, ksum);
-    for (int64_t i = 0; i < n; ++i) {                        // 4: a = n + s Q khat_sum^T
-      float dot = 0.f;
-      for (int64_t j = 0; j < d; ++j) dot += Q[i * d + j] * ksum[j];
-      ah[i] = static_cast<float>(n) + sc * dot;
-    }
-    for (int64_t i = 0; i < n; ++i)                          // 5: A = 1 v_sum + s Q G
-      for (int64_t j = 0; j < d; ++j) Ah[i * d + j] = vsum[j];
-    gemm(false, false, n, d, d, sc, Q, d, G, d, 1.f, Ah, d);
-  }
-  if (opt) {
-    s->masks = detail::predict_masks(q, s->khat, *opt);  // from Q and Khat
-  } else {
-    VT_CHECK(static_cast<int64_t>(given.size()) == heads, "attention_vitality: ", given.size(), " masks for ", heads, " heads");
-    s->masks = std::move(given);
-  }
-  s->S.resize(heads);
-  s->m = empty({B, H, n});
-  s->den = empty({B, H, n});
-  Tensor out = empty(q.shape());
-  // Sparse residual and step 6, parallel over heads (no BLAS).
-  parallel_for(heads, 1, [&](int64_t lo, int64_t hi) {
-    for (int64_t h = lo; h < hi; ++h) {
-      const int64_t off = h * n * d;
-      const float *Q = q.data() + off, *V = v.data() + off, *Kh = s->khat.data() + off;
-      const float *Ah = A.data() + off, *ah = a.data() + h * n;
-      float *Z = out.data() + off, *m = s->m.data() + h * n, *D = s->den.data() + h * n;
-      const CsrMask& mask = s->masks[h];
-      std::vector<float>& S = s->S[h];
-      S.resize(mask.nnz());
-      for (int64_t i = 0; i < n; ++i) {
-        float mi = 0.f;  // m_i = max(0, max_j S_ij)
-        for (int32_t e = mask.row_ptr[i]; e < mask.row_ptr[i + 1]; ++e) {
-          S[e] = sc * vt::detail::dot_f32(Q + i * d, Kh + mask.col[e] * d, d);  // SDDMM
-          mi = std::max(mi, S[e]);
+    });
+    // Phase 2: the low-rank part A = 1 v_sum + s Q G, a = n + s Q ksum^T, then the centring.
+    for_each_head(heads, n, d, [&](int64_t h, GemmFn gemm_fn) {
+      const float *Q = in.q.head(h), *V = in.v.head(h), *Kh = khat_.data() + h * n * d;
+      const int64_t lq = in.q.row_stride, lv = in.v.row_stride;
+      const float *G = g_.data() + h * d * d, *ksum = ksum_.data() + h * d;
+      const float *dAh = dA.data() + h * n * d, *dah = da.data() + h * n;
+      float *dQ = grad.q.head(h), *dV = grad.v.head(h), *dKh = dKhat.data() + h * n * d, *dK = grad.k.head(h);
+      const int64_t lgq = grad.q.row_stride, lgv = grad.v.row_stride, lgk = grad.k.row_stride;
+      std::vector<float> dG(d * d), dvsum(d), dksum(d, 0.f), col(d);
+      gemm_fn(false, true, n, d, d, sc, dAh, d, G, d, 1.f, dQ, lgq);          // dQ += s dA G^T
+      gemm_fn(true, false, d, d, n, sc, Q, lq, dAh, d, 0.f, dG.data(), d);    // dG = s Q^T dA
+      column_sum(dAh, d, n, d, dvsum.data());                                // dv_sum = 1^T dA
+      for (int64_t i = 0; i < n; ++i)
+        for (int64_t j = 0; j < d; ++j) {
+          dQ[i * lgq + j] += sc * dah[i] * ksum[j];  // dQ += s da ksum
+          dksum[j] += sc * dah[i] * Q[i * lq + j];   // dksum = s da^T Q
         }
-        const float alpha = vt::detail::exp_f32(-mi);
-        float* z = Z + i * d;
-        for (int64_t c = 0; c < d; ++c) z[c] = alpha * Ah[i * d + c];
-        float den = alpha * ah[i];
-        for (int32_t e = mask.row_ptr[i]; e < mask.row_ptr[i + 1]; ++e) {  // SpMM with w = alpha R
-          const float w = vt::detail::exp_f32(S[e] - mi) - alpha * (1.f + S[e]);
-          den += w;
-          for (int64_t c = 0; c < d; ++c) z[c] += w * V[mask.col[e] * d + c];
+      gemm_fn(false, true, n, d, d, 1.f, V, lv, dG.data(), d, 1.f, dKh, d);    // dKhat += V dG^T
+      gemm_fn(false, false, n, d, d, 1.f, Kh, d, dG.data(), d, 1.f, dV, lgv);  // dV += Khat dG
+      for (int64_t i = 0; i < n; ++i)
+        for (int64_t j = 0; j < d; ++j) {
+          dKh[i * d + j] += dksum[j];
+          dV[i * lgv + j] += dvsum[j];
         }
-        for (int64_t c = 0; c < d; ++c) z[c] /= den;
-        m[i] = mi;
-        D[i] = den;
-      }
-    }
-  });
-  SparseStats st = detail::mask_stats(s->masks, B, H, n);
-  if (active_trace()) {
-    // The low-rank part costs what Taylor attention costs; then the residual on the mask.
-    OpTrace tr("vitality_lowrank");
-    if (TraceRecord* r = tr.record({q.shape(), k.shape(), v.shape()}, q.shape(), 4.0 * heads * n * d * d, 12.0 * q.numel(),
-                                   4.0 * q.numel()))
-      r->attrs = {{"heads", double(heads)}, {"n", double(n)}, {"d", double(d)}};
-    detail::trace_sparse("vitality", s->masks, st, B, H, n, d);
+      column_sum(dKh, d, n, d, col.data());  // centring: dK = dKhat - 1 (1^T dKhat) / n
+      for (int64_t i = 0; i < n; ++i)
+        for (int64_t j = 0; j < d; ++j) dK[i * lgk + j] = dKh[i * d + j] - col[j] / static_cast<float>(n);
+    });
   }
-  if (stats) *stats = std::move(st);
-  if (needs_grad(q, k, v)) {
-    s->q = q.detach();
-    s->v = v.detach();
-    s->z = out.detach();
-    record_op(out, "attention_vitality", {q, k, v}, [s](const Tensor& g) -> Grads { return vitality_backward(*s, g); });
-  }
-  return out;
-}
+
+ private:
+  MaskOptions opt_;
+  SparseStats* stats_;
+  std::vector<CsrMask> masks_;
+  bool fixed_;
+  float lambda_;  // the residual's weight
+  Tensor khat_, g_, ksum_, m_, den_;
+  std::vector<std::vector<float>> S_;  // per head, per kept entry: s q_i . khat_j
+};
+
 }  // namespace
 
-}  // namespace vt::vit
+std::shared_ptr<AttentionKernel> make_vitality_kernel(const MaskOptions& opt, SparseStats* stats, std::vector<CsrMask> fixed,
+                                                      float residual_weight) {
+  return std::make_shared<VitalityKernel>(opt, stats, std::move(fixed), residual_weight);
+}
+
+Tensor attention_vitality_with_masks(const Tensor& q, const Tensor& k, const Tensor& v, std::vector<CsrMask> masks,
+                                     SparseStats* stats, float residual_weight) {
+  VT_CHECK(!masks.empty(), "attention_vitality: no masks given");
+  return run_on_heads(make_vitality_kernel(MaskOptions{}, stats, std::move(masks), residual_weight), q, k, v);
+}
+
+}  // namespace vt::vit::detail

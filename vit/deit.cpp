@@ -17,7 +17,7 @@ void DeitConfig::validate() const {
            "model ", name, ": embed dim, heads and classes must be positive and depth non-negative");
   VT_CHECK(embed_dim % heads == 0, "model ", name, ": embed dim ", embed_dim, " is not divisible by ", heads, " heads");
   VT_CHECK(mlp_ratio > 0, "model ", name, ": mlp ratio must be positive");
-  VT_CHECK(drop >= 0 && drop < 1 && attn_drop >= 0 && attn_drop < 1 && drop_path >= 0 && drop_path < 1,
+  VT_CHECK(drop >= 0 && drop < 1 && drop_path >= 0 && drop_path < 1,
            "model ", name, ": drop rates must lie in [0, 1)");
 }
 
@@ -47,35 +47,21 @@ std::vector<std::string> deit_model_names() {
 
 // ---------------------------------------------------------------- attention
 Tensor Attention::forward(const Tensor& x, const nn::Context& ctx) {
-  const int64_t B = x.size(0), n = x.size(1), D = x.size(2), d = D / heads;
   Tensor qkv_out;
   {
     TraceScope s("qkv");
-    qkv_out = qkv.forward(x);  // (B, n, 3D)
+    qkv_out = qkv.forward(x);  // (B, n, 3D): q, k, v side by side, read in place by the kernels
   }
-  // (B, n, 3, H, d) -> (3, B, H, n, d); q, k, v are views of the three leading slices.
-  Tensor qkv_heads = permute(qkv_out.reshape({B, n, 3, heads, d}), {2, 0, 3, 1, 4});
-  Tensor q = slice(qkv_heads, 0, 0, 1).reshape({B, heads, n, d});
-  Tensor k = slice(qkv_heads, 0, 1, 2).reshape({B, heads, n, d});
-  Tensor v = slice(qkv_heads, 0, 2, 3).reshape({B, heads, n, d});
-  Tensor z;  // (B, H, n, d)
+  // Training keeps ViTALiTy's sparse residual; the deployed model is Taylor attention only.
+  const AttentionKind run = (kind == AttentionKind::kVitality && !ctx.training && !eval_sparse) ? AttentionKind::kTaylor : kind;
+  Tensor z;  // (B, n, D)
   {
     TraceScope s("core");
-    switch (kind) {
-      case AttentionKind::kSoftmax: z = attention_softmax(q, k, v); break;
-      case AttentionKind::kTaylor: z = attention_taylor(q, k, v); break;
-      case AttentionKind::kSparse: z = attention_sparse(q, k, v, mask, &last_stats); break;
-      case AttentionKind::kVitality:
-        // Training keeps the sparse residual; the deployed model is Taylor attention only.
-        if (ctx.training || eval_sparse) z = attention_vitality(q, k, v, mask, &last_stats);
-        else z = attention_taylor(q, k, v);
-        break;
-    }
+    z = attention_packed(qkv_out, heads, run, mask, &last_stats);
   }
-  z = attn_drop.forward(z, ctx);
-  Tensor merged = permute(z, {0, 2, 1, 3}).reshape({B, n, D});  // (B, n, H, d) -> (B, n, D)
+  if (run == AttentionKind::kSoftmax || run == AttentionKind::kTaylor) last_stats = SparseStats{};
   TraceScope s("proj");
-  return proj_drop.forward(proj.forward(merged), ctx);
+  return proj_drop.forward(proj.forward(z), ctx);
 }
 
 void Attention::parameters(nn::Parameters& out, const std::string& prefix) const {
@@ -132,7 +118,6 @@ Deit::Deit(const DeitConfig& c) : cfg(c) {
     b.attn.kind = cfg.attn;
     b.attn.mask = cfg.mask;
     b.attn.eval_sparse = cfg.eval_sparse;
-    b.attn.attn_drop = nn::Dropout{cfg.attn_drop};
     b.attn.proj_drop = nn::Dropout{cfg.drop};
     // Stochastic depth rises linearly from 0 to drop_path over the blocks (timm's linspace).
     b.drop_path = nn::DropPath{cfg.depth > 1 ? cfg.drop_path * static_cast<float>(i) / static_cast<float>(cfg.depth - 1)
@@ -218,6 +203,11 @@ std::vector<std::vector<double>> Deit::densities() const {
   std::vector<std::vector<double>> out;
   for (const Block& b : blocks) out.push_back(b.attn.last_stats.density);
   return out;
+}
+
+void Deit::set_residual_weight(float lambda) {
+  VT_CHECK(lambda >= 0.f && lambda <= 1.f, "residual weight ", lambda, " outside [0, 1]");
+  for (Block& b : blocks) b.attn.mask.residual_weight = lambda;
 }
 
 void Deit::set_attention(AttentionKind kind) {

@@ -26,7 +26,7 @@ struct DeitConfig {
   int64_t num_classes = 1000;
   double mlp_ratio = 4.0;
   bool qkv_bias = true;
-  float drop = 0.f, attn_drop = 0.f, drop_path = 0.f;
+  float drop = 0.f, drop_path = 0.f;  // (no attention-map dropout: deit trains with none)
   float ln_eps = 1e-6f;
   AttentionKind attn = AttentionKind::kSoftmax;
   MaskOptions mask;          // sparse and vitality kinds
@@ -47,7 +47,7 @@ struct Attention {
   AttentionKind kind = AttentionKind::kSoftmax;
   MaskOptions mask;
   bool eval_sparse = false;
-  nn::Dropout attn_drop, proj_drop;
+  nn::Dropout proj_drop;
   SparseStats last_stats;  // after a forward with a sparse kind: density per head
   Tensor forward(const Tensor& x, const nn::Context& ctx);  // (B, n, D) -> (B, n, D)
   void parameters(nn::Parameters& out, const std::string& prefix) const;
@@ -81,6 +81,7 @@ struct Deit {
   // Density per block and head from the last forward (empty rows for dense kinds).
   std::vector<std::vector<double>> densities() const;
   void set_attention(AttentionKind kind);  // switch every block (weights are shared by all kinds)
+  void set_residual_weight(float lambda);   // vitality: the exp residual's weight in training
 };
 
 // pos_embed (1, 1 + g*g, D) resized to (1, 1 + h*h, D): the cls row is kept, the g x g grid is

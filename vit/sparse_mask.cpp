@@ -28,11 +28,21 @@ float quantize_4bit(const float* x, int64_t m, float* codes) {
 }
 }  // namespace
 
-CsrMask predict_mask(const float* q, const float* k, int64_t n, int64_t d, const MaskOptions& opt) {
-  std::vector<float> qa(n * d), kb(n * d), scores(n * n);
-  const float sq = quantize_4bit(q, n * d, qa.data());
-  const float sk = quantize_4bit(k, n * d, kb.data());
-  gemm(false, true, n, n, d, 1.f, qa.data(), d, kb.data(), d, 0.f, scores.data(), n);  // exact integers
+CsrMask predict_mask(const float* q, int64_t ldq, const float* k, int64_t ldk, int64_t n, int64_t d, const MaskOptions& opt) {
+  return detail::predict_mask_with(q, ldq, k, ldk, n, d, opt, static_cast<detail::GemmFn>(gemm));
+}
+
+CsrMask detail::predict_mask_with(const float* q, int64_t ldq, const float* k, int64_t ldk, int64_t n, int64_t d,
+                                  const MaskOptions& opt, GemmFn gemm_fn) {
+  std::vector<float> qrows(n * d), krows(n * d), qa(n * d), kb(n * d), scores(n * n);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < d; ++j) {
+      qrows[i * d + j] = q[i * ldq + j];
+      krows[i * d + j] = k[i * ldk + j];
+    }
+  const float sq = quantize_4bit(qrows.data(), n * d, qa.data());
+  const float sk = quantize_4bit(krows.data(), n * d, kb.data());
+  gemm_fn(false, true, n, n, d, 1.f, qa.data(), d, kb.data(), d, 0.f, scores.data(), n);  // exact integers
   const float factor = sq * sk / std::sqrt(static_cast<float>(d));
   CsrMask mask;
   mask.row_ptr.reserve(n + 1);
@@ -58,11 +68,11 @@ CsrMask predict_mask(const float* q, const float* k, int64_t n, int64_t d, const
 
 namespace detail {
 
-std::vector<CsrMask> predict_masks(const Tensor& q, const Tensor& k, const MaskOptions& opt) {
-  const int64_t heads = q.size(0) * q.size(1), n = q.size(2), d = q.size(3);
-  std::vector<CsrMask> masks;
-  masks.reserve(heads);
-  for (int64_t h = 0; h < heads; ++h) masks.push_back(predict_mask(q.data() + h * n * d, k.data() + h * n * d, n, d, opt));
+std::vector<CsrMask> predict_masks(const HeadView& q, const HeadView& k, const MaskOptions& opt) {
+  std::vector<CsrMask> masks(q.heads());
+  for_each_head(q.heads(), q.n, q.d, [&](int64_t h, GemmFn g) {
+    masks[h] = predict_mask_with(q.head(h), q.row_stride, k.head(h), k.row_stride, q.n, q.d, opt, g);
+  });
   return masks;
 }
 

@@ -7,11 +7,16 @@
 #include "core/tensor.h"
 #include "core/trace.h"
 #include "vit/attention.h"
+#include "vit/attention_kernel.h"
 
 namespace vt::vit::detail {
 
-// One CsrMask per head (B*H of them, head-major). Calls BLAS: never from a parallel region.
-std::vector<CsrMask> predict_masks(const Tensor& q, const Tensor& k, const MaskOptions& opt);
+// One head's prediction with a chosen GEMM (gemm_serial inside parallel regions).
+CsrMask predict_mask_with(const float* q, int64_t ldq, const float* k, int64_t ldk, int64_t n, int64_t d,
+                          const MaskOptions& opt, GemmFn gemm_fn);
+
+// One CsrMask per head of the views (B*H of them, head-major).
+std::vector<CsrMask> predict_masks(const HeadView& q, const HeadView& k, const MaskOptions& opt);
 
 // Density per head (mean over the batch) and the row counts of batch entry 0.
 SparseStats mask_stats(const std::vector<CsrMask>& masks, int64_t B, int64_t H, int64_t n);
@@ -20,7 +25,7 @@ SparseStats mask_stats(const std::vector<CsrMask>& masks, int64_t B, int64_t H, 
 Tensor attention_sparse_with_masks(const Tensor& q, const Tensor& k, const Tensor& v, std::vector<CsrMask> masks,
                                    SparseStats* stats = nullptr);
 Tensor attention_vitality_with_masks(const Tensor& q, const Tensor& k, const Tensor& v, std::vector<CsrMask> masks,
-                                     SparseStats* stats = nullptr);
+                                     SparseStats* stats = nullptr, float residual_weight = 1.f);
 // A mask keeping every pair, or none, for each of `heads` heads of n tokens.
 std::vector<CsrMask> full_masks(int64_t heads, int64_t n, bool keep_all);
 

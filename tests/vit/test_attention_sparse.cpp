@@ -39,7 +39,7 @@ TEST_CASE("sparse: the predicted mask follows its definition") {
   const int64_t n = 13, d = 6;
   Tensor q = randn({n, d}, &g) * 2.f, k = randn({n, d}, &g) * 2.f;
   MaskOptions opt{0.05f, true};
-  CsrMask m = predict_mask(q.data(), k.data(), n, d, opt);
+  CsrMask m = predict_mask(q.data(), d, k.data(), d, n, d, opt);
   // Reference: quantise with the definition, dense softmax in double.
   auto quant = [](const Tensor& x) {
     float amax = 0;
@@ -66,7 +66,7 @@ TEST_CASE("sparse: the predicted mask follows its definition") {
   CHECK(m.nnz() == expected_nnz);
   CHECK(m.nnz() < n * n);  // the threshold drops something here
   // No row is empty even with a threshold nothing passes.
-  CsrMask tight = predict_mask(q.data(), k.data(), n, d, MaskOptions{1.f, true});
+  CsrMask tight = predict_mask(q.data(), d, k.data(), d, n, d, MaskOptions{1.f, true});
   CHECK(tight.nnz() == n);
 }
 
@@ -85,10 +85,10 @@ TEST_CASE("sparse: gradients flow through kept entries only; the mask has none")
     }
     masks.push_back(m);
   }
-  CHECK(gradcheck([masks](const Inputs& x) { return detail::attention_sparse_with_masks(x[0], x[1], x[2], masks); },
+  CHECK(gradcheck([masks](const Inputs& x) { return vit::detail::attention_sparse_with_masks(x[0], x[1], x[2], masks); },
                   {randn({1, 2, n, 3}, &g), randn({1, 2, n, 3}, &g), randn({1, 2, n, 3}, &g)}));
   // A key that no row keeps gets no gradient (its column is masked everywhere).
-  std::vector<CsrMask> skip_last = detail::full_masks(1, n, true);
+  std::vector<CsrMask> skip_last = vit::detail::full_masks(1, n, true);
   CsrMask m;
   m.row_ptr.push_back(0);
   for (int64_t i = 0; i < n; ++i) {
@@ -97,7 +97,7 @@ TEST_CASE("sparse: gradients flow through kept entries only; the mask has none")
   }
   Tensor q = randn({1, 1, n, 3}, &g).set_requires_grad(), k = randn({1, 1, n, 3}, &g).set_requires_grad(),
          v = randn({1, 1, n, 3}, &g).set_requires_grad();
-  sum(detail::attention_sparse_with_masks(q, k, v, {m})).backward();
+  sum(vit::detail::attention_sparse_with_masks(q, k, v, {m})).backward();
   for (int64_t c = 0; c < 3; ++c) {
     CHECK(k.grad().at({0, 0, n - 1, c}) == 0.f);
     CHECK(v.grad().at({0, 0, n - 1, c}) == 0.f);

@@ -37,8 +37,8 @@ TEST_CASE("vitality: keeping every pair gives softmax attention, forward and bac
   Generator g(11);
   Shape s{2, 2, 9, 4};
   Tensor q = randn(s, &g), k = randn(s, &g) + 1.f, v = randn(s, &g), w = randn(s, &g);
-  auto all = detail::full_masks(4, 9, true);
-  check_same(run([&](auto& a, auto& b, auto& c) { return detail::attention_vitality_with_masks(a, b, c, all); }, q, k, v, w),
+  auto all = vit::detail::full_masks(4, 9, true);
+  check_same(run([&](auto& a, auto& b, auto& c) { return vit::detail::attention_vitality_with_masks(a, b, c, all); }, q, k, v, w),
              run([](auto& a, auto& b, auto& c) { return attention_softmax(a, b, c); }, q, k, v, w), 1e-5f);
   // theta < 0 makes the predictor keep every pair too
   check_same(run([](auto& a, auto& b, auto& c) { return attention_vitality(a, b, c, MaskOptions{-1.f, true}); }, q, k, v, w),
@@ -49,8 +49,8 @@ TEST_CASE("vitality: keeping no pair gives Taylor attention, forward and backwar
   Generator g(12);
   Shape s{1, 3, 8, 4};
   Tensor q = randn(s, &g), k = randn(s, &g), v = randn(s, &g), w = randn(s, &g);
-  auto none = detail::full_masks(3, 8, false);
-  check_same(run([&](auto& a, auto& b, auto& c) { return detail::attention_vitality_with_masks(a, b, c, none); }, q, k, v, w),
+  auto none = vit::detail::full_masks(3, 8, false);
+  check_same(run([&](auto& a, auto& b, auto& c) { return vit::detail::attention_vitality_with_masks(a, b, c, none); }, q, k, v, w),
              run([](auto& a, auto& b, auto& c) { return attention_taylor(a, b, c); }, q, k, v, w), 1e-5f);
   check_same(run([](auto& a, auto& b, auto& c) { return attention_vitality(a, b, c, MaskOptions{2.f, false}); }, q, k, v, w),
              run([](auto& a, auto& b, auto& c) { return attention_taylor(a, b, c); }, q, k, v, w), 1e-5f);
@@ -67,7 +67,7 @@ TEST_CASE("vitality: gradient check on a fixed partial mask") {
     m.row_ptr.push_back(static_cast<int32_t>(m.col.size()));
   }
   std::vector<CsrMask> masks(2, m);
-  CHECK(gradcheck([masks](const Inputs& x) { return detail::attention_vitality_with_masks(x[0], x[1], x[2], masks); },
+  CHECK(gradcheck([masks](const Inputs& x) { return vit::detail::attention_vitality_with_masks(x[0], x[1], x[2], masks); },
                   {randn({2, 1, n, 3}, &g), randn({2, 1, n, 3}, &g), randn({2, 1, n, 3}, &g)}));
 }
 
@@ -75,9 +75,9 @@ TEST_CASE("vitality: huge scores stay finite (the exp guard)") {
   Generator g(14);
   Shape s{1, 1, 7, 4};
   Tensor q = randn(s, &g) * 40.f, k = randn(s, &g) * 40.f, v = randn(s, &g);  // scores ~ 1e3: exp overflows
-  auto all = detail::full_masks(1, 7, true);
+  auto all = vit::detail::full_masks(1, 7, true);
   Tensor w = randn(s, &g);
-  Run a = run([&](auto& x, auto& y, auto& z) { return detail::attention_vitality_with_masks(x, y, z, all); }, q, k, v, w);
+  Run a = run([&](auto& x, auto& y, auto& z) { return vit::detail::attention_vitality_with_masks(x, y, z, all); }, q, k, v, w);
   for (const Tensor& t : {a.z, a.dq, a.dk, a.dv})
     for (float x : t.to_vector()) CHECK(std::isfinite(x));
   CHECK(max_abs_diff(a.z, attention_softmax(q, k, v)) < 1e-4f);

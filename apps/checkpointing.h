@@ -1,0 +1,51 @@
+// Training checkpoints on top of nn/checkpoint.h: what goes into the weights file's metadata (the
+// model's configuration, preprocessing and class names, so eval and predict can rebuild the model
+// from the file alone) and into the state file (optimizer, EMA, progress, settings).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "apps/engine.h"
+#include "core/json.h"
+#include "nn/checkpoint.h"
+#include "vit/deit.h"
+
+namespace vt::apps {
+
+// {"model", "img_size", "patch", ..., "attn", "mean", "std", "crop_ratio", "interpolation", "classes"}
+Json model_card(const vit::DeitConfig& cfg, const data::TransformConfig& t, const std::vector<std::string>& classes);
+vit::DeitConfig config_from_card(const Json& card);
+data::TransformConfig transform_from_card(const Json& card);
+std::vector<std::string> classes_from_card(const Json& card);
+
+struct SaveInputs {
+  const vit::Deit& model;
+  const nn::Optimizer& opt;
+  const nn::ModelEma* ema;
+  const Progress& progress;
+  const TrainArgs& args;
+  const std::vector<std::string>& classes;
+};
+void save_training_checkpoint(const std::string& path, const SaveInputs& in);
+
+// Restores weights, optimizer, EMA and progress from a checkpoint pair. Without a .state file
+// only the weights are loaded (deit's behaviour when a checkpoint lacks optimizer state).
+// Returns true when a state was restored.
+bool resume_training(const std::string& path, vit::Deit& model, nn::Optimizer& opt, nn::ModelEma* ema, Progress& progress);
+
+// A model built from a checkpoint's card (no flags needed), with its weights loaded.
+struct LoadedModel {
+  std::unique_ptr<vit::Deit> model;
+  data::TransformConfig transform;
+  std::vector<std::string> classes;
+  Json card;
+};
+LoadedModel load_model(const std::string& path);
+
+// As load_model, or, for weights without a card (timm's published deit_* files), the registry
+// model `model_name` with the class count read from head.weight and ImageNet preprocessing.
+LoadedModel load_model(const std::string& path, const std::string& model_name, const std::string& attn);
+
+}  // namespace vt::apps

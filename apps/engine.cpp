@@ -1,0 +1,261 @@
+// One training epoch and evaluation, with deit's MetricLogger output.
+#include "apps/engine.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "apps/runtime.h"
+#include "core/autograd.h"
+#include "core/ops.h"
+#include "core/rng.h"
+
+namespace vt::apps {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+constexpr uint64_t kStepStream = 0x73746570ULL;  // "step": dropout / drop-path draws
+
+// deit's "[ 40/147]": the index right-aligned to the width of the total.
+std::string progress_index(int64_t i, int64_t total) {
+  const int width = static_cast<int>(std::to_string(total).size());
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "[%*lld/%lld]", width, static_cast<long long>(i), static_cast<long long>(total));
+  return buf;
+}
+}  // namespace
+
+Datasets load_datasets(const TrainArgs& a, bool need_train) {
+  Datasets d;
+  if (a.data_set == "FMNIST") {
+    const std::string dir = a.data_path.empty() ? data::kFashionMnistDir : a.data_path;
+    auto val = std::make_shared<data::IdxDataset>(dir, "t10k", data::fashion_mnist_classes());
+    d.classes = val->classes();
+    d.val = val;
+    if (need_train) {
+      auto train = std::make_shared<data::IdxDataset>(dir, "train", data::fashion_mnist_classes());
+      d.summary += data::format_summary(train->summary("train"), d.classes);
+      d.train = train;
+    }
+    d.summary += data::format_summary(val->summary("val"), d.classes);
+    return d;
+  }
+  VT_CHECK(!a.data_path.empty(), "--data-set ", a.data_set, " needs --data-path");
+  data::FolderOptions fo;
+  fo.class_map = a.class_map;
+  fo.max_pixels = a.max_image_pixels;
+  fo.strict = a.strict;
+  std::shared_ptr<data::ImageFolder> train;
+  if (need_train) {
+    train = std::make_shared<data::ImageFolder>(a.data_path, a.train_split, fo);
+    d.summary += data::format_summary(train->summary(), train->classes());
+    fo.classes = train->classes();
+    d.train = train;
+  }
+  auto val = std::make_shared<data::ImageFolder>(a.data_path, a.val_split, fo);
+  d.summary += data::format_summary(val->summary(), val->classes());
+  d.classes = val->classes();
+  d.val = val;
+  return d;
+}
+
+data::LoaderOptions loader_options(const TrainArgs& a, bool train, int64_t num_classes) {
+  data::LoaderOptions o;
+  o.batch_size = train ? a.batch_size : static_cast<int64_t>(1.5 * a.batch_size);  // deit's eval batch
+  o.train = train;
+  o.shuffle = train;
+  o.drop_last = train;
+  o.num_workers = a.num_workers;
+  o.seed = static_cast<uint64_t>(a.seed);
+  o.rank = a.rank;
+  o.world_size = a.world_size;
+  o.strict = a.strict;
+  o.cache_decoded = a.cache_decoded;
+  o.transform = transform_config(a);
+  if (train && (a.mixup > 0 || a.cutmix > 0) && a.mixup_prob > 0) {
+    data::MixupConfig m;
+    m.mixup_alpha = a.mixup;
+    m.cutmix_alpha = a.cutmix;
+    m.prob = a.mixup_prob;
+    m.switch_prob = a.mixup_switch_prob;
+    m.smoothing = a.smoothing;
+    m.num_classes = num_classes;
+    o.mixup = m;
+  }
+  return o;
+}
+
+nn::LrSchedule lr_schedule(const TrainArgs& a, int64_t steps_per_epoch) {
+  nn::LrSchedule s;
+  s.kind = a.sched;
+  s.lr = effective_lr(a);
+  s.min_lr = a.min_lr;
+  s.warmup_lr = a.warmup_lr;
+  s.warmup_epochs = a.warmup_epochs;
+  s.epochs = a.epochs;
+  s.decay_epochs = a.decay_epochs;
+  s.decay_rate = a.decay_rate;
+  s.per_update = a.sched_on_updates;
+  s.steps_per_epoch = steps_per_epoch;
+  return s;
+}
+
+std::unique_ptr<nn::Optimizer> make_optimizer(const TrainArgs& a, const nn::Parameters& params) {
+  auto groups = nn::param_groups_weight_decay(params, a.weight_decay);
+  if (a.opt == "adamw") {
+    nn::AdamWOptions o;
+    if (!a.opt_betas.empty()) {
+      o.beta1 = a.opt_betas[0];
+      o.beta2 = a.opt_betas[1];
+    }
+    o.eps = a.opt_eps;
+    return std::make_unique<nn::AdamW>(std::move(groups), o);
+  }
+  return std::make_unique<nn::SGD>(std::move(groups), nn::SgdOptions{a.momentum, a.opt == "sgd"});
+}
+
+EpochStats train_one_epoch(TrainContext& c, Progress& p) {
+  const TrainArgs& a = c.args;
+  EpochStats st;
+  const int64_t total = c.loader.batches_per_epoch();
+  const int64_t limit = a.max_steps > 0 ? std::min<int64_t>(total, a.max_steps) : total;
+  const std::string header = str_cat("Epoch: [", p.epoch, "]");
+  const bool tty = stdout_is_terminal();
+  SmoothedValue loss_meter, iter_time, data_time;
+  const nn::Parameters params = c.model.parameters();
+  const auto t_epoch = Clock::now();
+  c.loader.start_epoch(p.epoch, p.step_in_epoch);
+  int64_t images = 0;
+  auto t_iter = Clock::now();
+  for (int64_t step = p.step_in_epoch; step < limit; ++step) {
+    const double wait_before = c.loader.wait_seconds();
+    std::optional<data::Batch> batch = c.loader.next();
+    if (!batch) break;
+    const double data_s = c.loader.wait_seconds() - wait_before;
+    const double lr = c.sched.lr_at(p.epoch, step);
+    if (c.model.cfg.attn == vit::AttentionKind::kVitality) {
+      // The exp residual's weight: 1 at the start, 0 at the last step (cosine), or 1 throughout.
+      const double f = static_cast<double>(p.epoch * limit + step) /
+                       (a.sparse_anneal_end * static_cast<double>(std::max<int64_t>(1, a.epochs * limit - 1)));
+      c.model.set_residual_weight(a.sparse_anneal == "cosine" ? static_cast<float>(0.5 * (1 + std::cos(M_PI * std::min(1.0, f)))) : 1.f);
+    }
+    Generator gen = Generator::derive(static_cast<uint64_t>(a.seed), static_cast<uint64_t>(p.epoch),
+                                      kStepStream + static_cast<uint64_t>(step));
+    Tensor logits = c.model.forward(batch->images, nn::Context{true, &gen});
+    Tensor loss = batch->targets.defined() ? cross_entropy_soft(logits, batch->targets)
+                                           : cross_entropy(logits, batch->labels, static_cast<float>(a.smoothing));
+    const float loss_value = loss.item();
+    if (!std::isfinite(loss_value))
+      throw NonFiniteLoss(str_cat("Loss is ", loss_value, " at epoch ", p.epoch, " step ", step, " (global step ",
+                                  p.global_step, "), stopping training"));
+    c.opt.zero_grad();
+    loss.backward();
+    if (a.clip_grad) nn::clip_grad_norm(params, *a.clip_grad);
+    c.opt.step(lr);
+    if (c.ema) c.ema->update(params);
+    images += batch->images.size(0);
+    p.loss_sum += loss_value;
+    p.lr_sum += lr;
+    p.step_in_epoch = step + 1;
+    ++p.global_step;
+    loss_meter.update(loss_value);
+    data_time.update(data_s);
+    iter_time.update(since(t_iter));
+    t_iter = Clock::now();
+    const bool last = step + 1 == limit;
+    if (step % a.log_interval == 0 || last) {
+      if (tty) std::printf("\r\033[K");
+      const double eta = iter_time.global_avg() * (limit - step - 1);
+      std::printf("%s  %s  eta: %s  lr: %.6f  loss: %.4f (%.4f)  time: %.4f  data: %.4f  img/s: %.1f  rss: %.0f MB\n",
+                  header.c_str(), progress_index(step, limit).c_str(), format_duration(eta).c_str(), lr,
+                  loss_meter.median(), loss_meter.global_avg(), iter_time.median(), data_time.median(),
+                  batch->images.size(0) / std::max(iter_time.median(), 1e-9), resident_mb());
+    } else if (tty) {
+      const int width = 30, done = static_cast<int>(width * (step + 1) / limit);
+      std::printf("\r%s [%s%s] %lld/%lld loss %.4f", header.c_str(), std::string(done, '#').c_str(),
+                  std::string(width - done, '.').c_str(), static_cast<long long>(step + 1), static_cast<long long>(limit),
+                  loss_meter.median());
+    }
+    std::fflush(stdout);
+    if (interrupted()) {
+      st.interrupted = true;
+      break;
+    }
+  }
+  st.steps = p.step_in_epoch;
+  st.seconds = since(t_epoch);
+  st.wait_seconds = c.loader.wait_seconds();
+  st.images_per_s = images / std::max(st.seconds, 1e-9);
+  st.train_loss = st.steps ? p.loss_sum / st.steps : 0;
+  st.train_lr = st.steps ? p.lr_sum / st.steps : 0;
+  st.densities = c.model.densities();
+  if (!st.interrupted) {
+    std::printf("%s Total time: %s (%.4f s / it)\n", header.c_str(), format_duration(st.seconds).c_str(),
+                st.seconds / std::max<int64_t>(1, limit));
+    std::printf("Averaged stats: lr: %.6f  loss: %.4f (%.4f)  wait: %.1f s (%.1f%%)\n", st.train_lr, loss_meter.median(),
+                st.train_loss, st.wait_seconds, 100 * st.wait_seconds / std::max(st.seconds, 1e-9));
+  }
+  return st;
+}
+
+EvalStats evaluate(vit::Deit& model, data::DataLoader& loader, int log_interval, bool verbose) {
+  NoGradGuard no_grad;
+  EvalStats st;
+  SmoothedValue loss_meter, acc1_meter, acc5_meter, iter_time, data_time;
+  loader.start_epoch(0);
+  const int64_t total = loader.batches_per_epoch();
+  const int64_t K = model.cfg.num_classes, top = std::min<int64_t>(5, K);  // top-5 clamped to the class count
+  double loss_sum = 0;
+  int64_t batches = 0, correct1 = 0, correct5 = 0;
+  auto t_iter = Clock::now();
+  const auto t0 = Clock::now();
+  for (int64_t i = 0; i < total; ++i) {
+    const double wait_before = loader.wait_seconds();
+    std::optional<data::Batch> batch = loader.next();
+    if (!batch) break;
+    data_time.update(loader.wait_seconds() - wait_before);
+    Tensor logits = model.forward(batch->images, nn::Context{false, nullptr});
+    const double loss = cross_entropy(logits, batch->labels).item();
+    const int64_t B = logits.size(0);
+    int64_t c1 = 0, c5 = 0;
+    for (int64_t r = 0; r < B; ++r) {
+      const float* row = logits.data() + r * K;
+      const float target = row[batch->labels[r]];
+      int64_t rank = 0;  // classes scoring above the label (ties go to the lower index, as topk)
+      for (int64_t k = 0; k < K; ++k) rank += row[k] > target || (row[k] == target && k < batch->labels[r]);
+      c1 += rank < 1;
+      c5 += rank < top;
+    }
+    correct1 += c1;
+    correct5 += c5;
+    st.images += B;
+    loss_sum += loss;
+    ++batches;
+    loss_meter.update(loss, B);
+    acc1_meter.update(100.0 * c1 / B, B);
+    acc5_meter.update(100.0 * c5 / B, B);
+    iter_time.update(since(t_iter));
+    t_iter = Clock::now();
+    if (verbose && (i % log_interval == 0 || i + 1 == total)) {
+      std::printf("Test:  %s  eta: %s  loss: %.4f (%.4f)  acc1: %.4f (%.4f)  acc5: %.4f (%.4f)  time: %.4f  data: %.4f\n",
+                  progress_index(i, total).c_str(), format_duration(iter_time.global_avg() * (total - i - 1)).c_str(),
+                  loss_meter.median(), loss_meter.global_avg(), acc1_meter.median(), acc1_meter.global_avg(),
+                  acc5_meter.median(), acc5_meter.global_avg(), iter_time.median(), data_time.median());
+      std::fflush(stdout);
+    }
+  }
+  // deit: accuracies weighted by batch size, the loss an unweighted mean of per-batch means
+  st.loss = batches ? loss_sum / batches : 0;
+  st.acc1 = st.images ? 100.0 * correct1 / st.images : 0;
+  st.acc5 = st.images ? 100.0 * correct5 / st.images : 0;
+  if (verbose) {
+    const double secs = since(t0);
+    std::printf("Test: Total time: %s (%.4f s / it)\n", format_duration(secs).c_str(), secs / std::max<int64_t>(batches, 1));
+    std::printf("* Acc@1 %.3f Acc@5 %.3f loss %.3f\n", st.acc1, st.acc5, st.loss);
+    std::fflush(stdout);
+  }
+  return st;
+}
+
+}  // namespace vt::apps

@@ -1,0 +1,74 @@
+// The training engine, deit's engine.py in C++: building the datasets and loaders from the
+// settings, one training epoch (forward, loss, backward, clipping, optimiser, EMA, logging) and
+// evaluation (loss, top-1, top-5). Every random draw comes from (seed, epoch, step) or
+// (seed, epoch, sample), so a resumed run repeats an uninterrupted one exactly.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "apps/train_args.h"
+#include "data/dataset.h"
+#include "data/loader.h"
+#include "nn/optim.h"
+#include "nn/schedule.h"
+#include "vit/deit.h"
+
+namespace vt::apps {
+
+struct Datasets {
+  std::shared_ptr<data::Dataset> train, val;
+  std::vector<std::string> classes;
+  std::string summary;  // the startup summary lines
+};
+
+// Fashion-MNIST (IDX) when --data-set FMNIST, an ImageFolder (IMNET, TINYIMNET) otherwise.
+Datasets load_datasets(const TrainArgs& a, bool need_train = true);
+data::LoaderOptions loader_options(const TrainArgs& a, bool train, int64_t num_classes);
+nn::LrSchedule lr_schedule(const TrainArgs& a, int64_t steps_per_epoch);
+std::unique_ptr<nn::Optimizer> make_optimizer(const TrainArgs& a, const nn::Parameters& params);
+
+// Where a run stands: enough to continue exactly after an interruption.
+struct Progress {
+  int64_t epoch = 0;          // the epoch in progress (or the next one)
+  int64_t step_in_epoch = 0;  // steps of `epoch` already done
+  int64_t global_step = 0;
+  double loss_sum = 0, lr_sum = 0;  // over the steps done in `epoch`
+  double max_accuracy = 0;
+};
+
+struct EpochStats {
+  double train_loss = 0, train_lr = 0;
+  double seconds = 0, images_per_s = 0, wait_seconds = 0;
+  int64_t steps = 0;
+  bool interrupted = false;  // Ctrl-C: the epoch is not finished
+  std::vector<std::vector<double>> densities;  // per block and head (sparse kinds)
+};
+
+// A loss that is not finite stops the run; the message names the step.
+class NonFiniteLoss : public Error {
+ public:
+  using Error::Error;
+};
+
+struct TrainContext {
+  vit::Deit& model;
+  data::DataLoader& loader;
+  nn::Optimizer& opt;
+  const nn::LrSchedule& sched;
+  nn::ModelEma* ema;  // null when off
+  const TrainArgs& args;
+};
+
+EpochStats train_one_epoch(TrainContext& c, Progress& p);
+
+struct EvalStats {
+  double loss = 0, acc1 = 0, acc5 = 0;
+  int64_t images = 0;
+};
+// Prints deit's "Test:" lines and "* Acc@1 .. Acc@5 .. loss .." when `verbose`.
+EvalStats evaluate(vit::Deit& model, data::DataLoader& loader, int log_interval, bool verbose);
+
+}  // namespace vt::apps

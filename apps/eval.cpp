@@ -1,0 +1,86 @@
+// `vitality eval`: evaluate a checkpoint on a validation set, print deit's lines, and optionally
+// write timm's results file (CSV or JSON).
+#include <cstdio>
+
+#include "apps/checkpointing.h"
+#include "apps/commands.h"
+#include "apps/engine.h"
+#include "core/fileio.h"
+#include "core/threads.h"
+
+namespace vt::apps {
+
+int run_eval(int argc, char** argv) {
+  TrainArgs a;
+  std::string checkpoint, results_file, results_format;
+  ArgParser p("eval", "Evaluate a checkpoint: prints '* Acc@1 .. Acc@5 .. loss ..' as deit does.");
+  p.add("checkpoint", &checkpoint, "weights (.safetensors) written by vitality train, or timm's deit_* with --model");
+  p.add_alias("resume", "checkpoint");
+  p.add("model", &a.model, "architecture for weights without a model card (timm's published files)");
+  p.add("data-path", &a.data_path, "dataset root (none: Fashion-MNIST)");
+  p.add_choice("data-set", &a.data_set, {"IMNET", "TINYIMNET", "FMNIST"}, "dataset kind");
+  p.add("val-split", &a.val_split, "validation folder name");
+  p.add("class-map", &a.class_map, "class subset file (as in training)");
+  p.add("batch-size", &a.batch_size, "batch size (evaluation uses 1.5 x this, as deit)");
+  p.add("num_workers", &a.num_workers, "data loading threads");
+  p.add("threads", &a.threads, "compute threads (0 = all cores)");
+  p.add("eval-crop-ratio", &a.eval_crop_ratio, "override the checkpoint's crop ratio");
+  p.add_alias("crop-pct", "eval-crop-ratio");
+  p.add_choice("attn", &a.attn, {"softmax", "taylor", "sparse", "vitality"}, "override the attention kind");
+  p.add_flag("eval-sparse", &a.eval_sparse, "vitality: keep the sparse part (shows what dropping it costs)");
+  p.add("results-file", &results_file, "write timm's results columns to this file");
+  p.add_choice("results-format", &results_format, {"", "csv", "json"}, "results file format (default: by extension)");
+  p.add_flag("strict", &a.strict, "stop at the first unreadable file");
+  if (!p.parse(argc, argv, 2)) return 0;
+  if (checkpoint.empty()) throw UsageError("eval: --checkpoint FILE is required");
+  set_num_threads(a.threads > 0 ? a.threads : hardware_threads());
+  LoadedModel m = load_model(checkpoint, p.was_set("model") ? a.model : "", p.was_set("attn") ? a.attn : "");
+  for (vit::Block& b : m.model->blocks) b.attn.eval_sparse = a.eval_sparse;
+  if (a.data_path.empty() && !p.was_set("data-set")) a.data_set = "FMNIST";
+  a.input_size = m.transform.input_size;
+  a.in_chans = m.transform.in_chans;
+  if (!p.was_set("eval-crop-ratio")) a.eval_crop_ratio = m.transform.crop_ratio;
+  const Datasets ds = load_datasets(a, /*need_train=*/false);
+  std::printf("%s", ds.summary.c_str());
+  VT_CHECK(ds.val->num_classes() == m.model->cfg.num_classes, "the checkpoint has ", m.model->cfg.num_classes,
+           " classes but the dataset has ", ds.val->num_classes(), " (use --class-map to pick a subset)");
+  data::LoaderOptions lo = loader_options(a, /*train=*/false, ds.val->num_classes());
+  lo.transform = m.transform;
+  lo.transform.crop_ratio = a.eval_crop_ratio;
+  data::DataLoader loader(ds.val, lo);
+  EvalStats ev = evaluate(*m.model, loader, 10, true);
+  std::printf("Accuracy of the network on the %lld test images: %.1f%%\n", static_cast<long long>(ev.images), ev.acc1);
+  if (!results_file.empty()) {
+    const bool json = results_format == "json" || (results_format.empty() && results_file.size() > 5 &&
+                                                   results_file.compare(results_file.size() - 5, 5, ".json") == 0);
+    const std::string model_name = m.model->cfg.name;
+    const int64_t params = m.model->num_parameters();
+    const char* interp = m.transform.eval_interpolation == data::Interpolation::kBicubic ? "bicubic" : "bilinear";
+    std::string out;
+    if (json) {
+      Json r = Json::object();
+      r.set("model", model_name);
+      r.set("top1", ev.acc1);
+      r.set("top1_err", 100 - ev.acc1);
+      r.set("top5", ev.acc5);
+      r.set("top5_err", 100 - ev.acc5);
+      r.set("param_count", static_cast<double>(params) / 1e6);
+      r.set("img_size", m.transform.input_size);
+      r.set("crop_pct", a.eval_crop_ratio);
+      r.set("interpolation", interp);
+      r.set("attn", vit::attention_kind_name(m.model->cfg.attn));
+      r.set("loss", ev.loss);
+      out = r.dump() + "\n";
+    } else {
+      char row[512];
+      std::snprintf(row, sizeof row, "%s,%.3f,%.3f,%.3f,%.3f,%.2f,%d,%.3f,%s,%s,%.4f\n", model_name.c_str(), ev.acc1,
+                    100 - ev.acc1, ev.acc5, 100 - ev.acc5, static_cast<double>(params) / 1e6, m.transform.input_size,
+                    a.eval_crop_ratio, interp, vit::attention_kind_name(m.model->cfg.attn), ev.loss);
+      out = std::string("model,top1,top1_err,top5,top5_err,param_count,img_size,crop_pct,interpolation,attn,loss\n") + row;
+    }
+    write_file_atomic(results_file, out);
+  }
+  return 0;
+}
+
+}  // namespace vt::apps

@@ -1,0 +1,318 @@
+// `vitality train`: deit's main.py. One run trains, evaluates every epoch, logs log.txt and
+// writes checkpoints; without --data-path (and without --attn) it is the Quick start's main job:
+// Fashion-MNIST with the "fmnist" preset, trained with softmax, ViTALiTy and Taylor attention,
+// then a summary table and an SVG chart of the three runs.
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <sstream>
+
+#include "apps/checkpointing.h"
+#include "apps/commands.h"
+#include "apps/engine.h"
+#include "apps/plot.h"
+#include "apps/runtime.h"
+#include "apps/train_args.h"
+#include "core/fileio.h"
+#include "core/rng.h"
+#include "core/threads.h"
+#include "vit/pretrained.h"
+
+namespace vt::apps {
+
+namespace {
+
+void make_dirs(const std::string& path) {
+  std::string cur;
+  std::istringstream in(path);
+  std::string part;
+  if (!path.empty() && path[0] == '/') cur = "/";
+  while (std::getline(in, part, '/')) {
+    if (part.empty()) continue;
+    cur += part + "/";
+    if (::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST) throw Error(str_cat(cur, ": cannot create directory: ", std::strerror(errno)));
+  }
+}
+
+// log.txt gains one JSON line per epoch, deit's keys first; the file is rewritten atomically so a
+// crash never leaves half a line.
+void append_log(const std::string& dir, const Json& line) {
+  const std::string path = dir + "/log.txt";
+  std::string text;
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) text = read_file(path);
+  write_file_atomic(path, text + line.dump() + "\n");
+}
+
+struct RunResult {
+  std::string name, output_dir;
+  double acc1 = 0, acc5 = 0, max_acc1 = 0, acc1_sparse_kept = NAN;
+  double epoch_seconds = 0, images_per_s = 0, wait_fraction = 0, total_seconds = 0;
+  double mean_density = NAN;
+  int64_t params = 0;
+  int exit_code = 0;
+};
+
+double mean_density(const std::vector<std::vector<double>>& d) {
+  double s = 0;
+  int64_t n = 0;
+  for (const auto& layer : d)
+    for (double v : layer) {
+      s += v;
+      ++n;
+    }
+  return n ? s / n : NAN;
+}
+
+RunResult run_single(TrainArgs a, const Datasets& ds) {
+  using Clock = std::chrono::steady_clock;
+  const auto t_start = Clock::now();
+  RunResult res;
+  res.name = a.attn;
+  res.output_dir = a.output_dir;
+  a.num_classes = ds.val->num_classes();
+  a.class_names = ds.classes;
+  const vit::DeitConfig mcfg = model_config(a);
+  vit::Deit model(mcfg);
+  {
+    Generator init(static_cast<uint64_t>(a.seed));
+    model.init(init);
+  }
+  res.params = model.num_parameters();
+  std::printf("Creating model: %s (%s attention)\nnumber of params: %lld\n", a.model == "custom" ? "custom DeiT" : a.model.c_str(),
+              a.attn.c_str(), static_cast<long long>(res.params));
+  if (!a.finetune.empty()) {
+    vit::FinetuneReport fr = vit::load_pretrained(model, nn::load_safetensors(a.finetune));
+    for (const std::string& m : fr.messages) std::printf("%s\n", m.c_str());
+    if (!fr.ignored.empty()) std::printf("ignored %zu tensors of %s not in the model\n", fr.ignored.size(), a.finetune.c_str());
+  }
+  const nn::Parameters params = model.parameters();
+  std::unique_ptr<nn::Optimizer> opt = make_optimizer(a, params);
+  std::unique_ptr<nn::ModelEma> ema = a.model_ema ? std::make_unique<nn::ModelEma>(params, a.model_ema_decay) : nullptr;
+  Progress progress;
+  progress.epoch = a.start_epoch;
+  if (!a.resume.empty()) {
+    const bool with_state = resume_training(a.resume, model, *opt, ema.get(), progress);
+    if (with_state)
+      std::printf("Resumed from %s at epoch %lld step %lld\n", a.resume.c_str(), static_cast<long long>(progress.epoch),
+                  static_cast<long long>(progress.step_in_epoch));
+    else
+      std::printf("Loaded weights from %s (no .state file: fresh optimizer, starting at epoch %d)\n", a.resume.c_str(), a.start_epoch);
+  }
+  if (ema && !a.resume.empty() && progress.global_step == 0) ema = std::make_unique<nn::ModelEma>(params, a.model_ema_decay);
+
+  data::DataLoader val_loader(ds.val, loader_options(a, /*train=*/false, a.num_classes));
+  if (a.eval) {
+    EvalStats ev = evaluate(model, val_loader, a.log_interval, true);
+    std::printf("Accuracy of the network on the %lld test images: %.1f%%\n", static_cast<long long>(ev.images), ev.acc1);
+    res.acc1 = ev.acc1;
+    res.acc5 = ev.acc5;
+    return res;
+  }
+  data::DataLoader train_loader(ds.train, loader_options(a, /*train=*/true, a.num_classes));
+  VT_CHECK(train_loader.batches_per_epoch() > 0, "the training set (", train_loader.samples_per_epoch(),
+           " images per process) is smaller than one batch of ", a.batch_size);
+  const nn::LrSchedule sched = lr_schedule(a, a.max_steps > 0 ? std::min(a.max_steps, train_loader.batches_per_epoch())
+                                                              : train_loader.batches_per_epoch());
+  if (!a.output_dir.empty()) make_dirs(a.output_dir);
+  const std::string ckpt = a.output_dir.empty() ? "" : a.output_dir + "/checkpoint.safetensors";
+  std::printf("Start training for %d epochs\n", a.epochs);
+  std::fflush(stdout);
+  TrainContext ctx{model, train_loader, *opt, sched, ema.get(), a};
+  double seconds_sum = 0, images_per_s_sum = 0, wait_sum = 0;
+  int epochs_done = 0;
+  for (; progress.epoch < a.epochs; ++progress.epoch) {
+    EpochStats es;
+    try {
+      es = train_one_epoch(ctx, progress);
+    } catch (const NonFiniteLoss& e) {
+      struct stat st;
+      const bool have = !ckpt.empty() && ::stat(ckpt.c_str(), &st) == 0;
+      std::printf("%s; last good checkpoint: %s\n", e.what(),
+                  ckpt.empty() ? "none (no --output_dir)"
+                  : have       ? (ckpt + " (written after the previous epoch; continue with --resume and a lower --lr)").c_str()
+                               : "none yet (the first epoch did not finish)");
+      res.exit_code = 1;
+      return res;
+    }
+    if (es.interrupted) {
+      if (!ckpt.empty()) {
+        save_training_checkpoint(ckpt, SaveInputs{model, *opt, ema.get(), progress, a, ds.classes});
+        std::printf("\nInterrupted at epoch %lld step %lld; checkpoint saved to %s (continue with --resume %s)\n",
+                    static_cast<long long>(progress.epoch), static_cast<long long>(progress.step_in_epoch), ckpt.c_str(), ckpt.c_str());
+      } else {
+        std::printf("\nInterrupted at epoch %lld step %lld (no --output_dir: nothing saved)\n",
+                    static_cast<long long>(progress.epoch), static_cast<long long>(progress.step_in_epoch));
+      }
+      res.exit_code = 130;
+      return res;
+    }
+    // Evaluate (the EMA weights with --eval-ema), log, checkpoint.
+    std::vector<Tensor> saved;
+    if (ema && a.eval_ema) {
+      for (size_t i = 0; i < params.size(); ++i) {
+        Tensor w = params[i].tensor;  // a handle: writes go to the model's storage
+        saved.push_back(w.clone());
+        std::copy(ema->shadow()[i].tensor.data(), ema->shadow()[i].tensor.data() + w.numel(), w.data());
+      }
+    }
+    EvalStats ev = evaluate(model, val_loader, a.log_interval, true);
+    for (size_t i = 0; i < saved.size(); ++i) {
+      Tensor w = params[i].tensor;
+      std::copy(saved[i].data(), saved[i].data() + saved[i].numel(), w.data());
+    }
+    std::printf("Accuracy of the network on the %lld test images: %.1f%%\n", static_cast<long long>(ev.images), ev.acc1);
+    const bool best = ev.acc1 > progress.max_accuracy;  // deit: strictly better
+    progress.max_accuracy = std::max(progress.max_accuracy, ev.acc1);
+    std::printf("Max accuracy: %.2f%%\n", progress.max_accuracy);
+    const int64_t finished_epoch = progress.epoch;
+    progress.step_in_epoch = 0;
+    progress.loss_sum = progress.lr_sum = 0;
+    if (!a.output_dir.empty()) {
+      Progress next = progress;
+      next.epoch = finished_epoch + 1;
+      save_training_checkpoint(ckpt, SaveInputs{model, *opt, ema.get(), next, a, ds.classes});
+      if (best) save_training_checkpoint(a.output_dir + "/best_checkpoint.safetensors", SaveInputs{model, *opt, ema.get(), next, a, ds.classes});
+      Json line = Json::object();
+      line.set("train_lr", es.train_lr);
+      line.set("train_loss", es.train_loss);
+      line.set("test_loss", ev.loss);
+      line.set("test_acc1", ev.acc1);
+      line.set("test_acc5", ev.acc5);
+      line.set("epoch", finished_epoch);
+      line.set("n_parameters", res.params);
+      line.set("epoch_time_s", es.seconds);
+      line.set("train_images_per_s", es.images_per_s);
+      line.set("data_wait_s", es.wait_seconds);
+      line.set("rss_mb", resident_mb());
+      line.set("attn", a.attn);
+      if (!es.densities.empty() && !es.densities[0].empty()) {
+        Json dens = Json::array();
+        for (const auto& layer : es.densities) {
+          Json heads = Json::array();
+          for (double v : layer) heads.push(v);
+          dens.push(heads);
+        }
+        line.set("density", dens);
+      }
+      append_log(a.output_dir, line);
+    }
+    res.acc1 = ev.acc1;
+    res.acc5 = ev.acc5;
+    if (!std::isnan(mean_density(es.densities))) res.mean_density = mean_density(es.densities);
+    seconds_sum += es.seconds;
+    images_per_s_sum += es.images_per_s;
+    wait_sum += es.wait_seconds;
+    ++epochs_done;
+  }
+  res.max_acc1 = progress.max_accuracy;
+  if (epochs_done) {
+    res.epoch_seconds = seconds_sum / epochs_done;
+    res.images_per_s = images_per_s_sum / epochs_done;
+    res.wait_fraction = wait_sum / seconds_sum;
+  }
+  if (mcfg.attn == vit::AttentionKind::kVitality && epochs_done && a.sparse_anneal == "none") {
+    // What dropping the sparse part costs: the same weights evaluated with it kept.
+    for (vit::Block& b : model.blocks) b.attn.eval_sparse = true;
+    res.acc1_sparse_kept = evaluate(model, val_loader, a.log_interval, false).acc1;
+    for (vit::Block& b : model.blocks) b.attn.eval_sparse = a.eval_sparse;
+    std::printf("ViTALiTy with the sparse part kept at evaluation: Acc@1 %.3f (deployed Taylor-only: %.3f)\n",
+                res.acc1_sparse_kept, res.acc1);
+  }
+  res.total_seconds = std::chrono::duration<double>(Clock::now() - t_start).count();
+  std::printf("Training time %s\n", format_duration(res.total_seconds).c_str());
+  return res;
+}
+
+void print_startup(const TrainArgs& a, const Datasets& ds) {
+  std::printf("%s", settings_table(a).c_str());
+  std::printf("effective lr: %.6g (%s)\n", effective_lr(a),
+              a.unscale_lr ? "--unscale-lr: as given" : str_cat("lr ", a.lr, " x batch ", a.batch_size, " x world ", a.world_size, " / 512").c_str());
+  std::printf("%s", ds.summary.c_str());
+  std::printf("threads: %d (hardware %d), data workers: %d, BLAS: %s\n", num_threads(), hardware_threads(), a.num_workers,
+              blas_info().c_str());
+  std::fflush(stdout);
+}
+
+// The main job: three attention kinds on Fashion-MNIST, a summary table and one chart.
+int run_main_job(TrainArgs base) {
+  const Datasets ds = load_datasets(base);
+  if (base.output_dir.empty()) base.output_dir = "runs/" + base.preset;
+  make_dirs(base.output_dir);
+  print_startup(base, ds);
+  std::vector<RunResult> results;
+  for (const char* kind : {"softmax", "vitality", "taylor"}) {
+    TrainArgs a = base;
+    a.attn = kind;
+    a.output_dir = base.output_dir + "/" + kind;
+    std::printf("\n==== %s attention -> %s ====\n", kind, a.output_dir.c_str());
+    RunResult r = run_single(a, ds);
+    if (r.exit_code) return r.exit_code;
+    results.push_back(r);
+  }
+  std::ostringstream table;
+  table << "\nSummary (" << base.preset << " preset, " << base.epochs << " epochs, Fashion-MNIST test set of "
+        << ds.val->size() << " images)\n";
+  table << "| attention | top-1 (%) | top-5 (%) | epoch time (s) | train img/s | data wait | density | evaluated as |\n";
+  table << "|---|---|---|---|---|---|---|---|\n";
+  char row[512];
+  for (const RunResult& r : results) {
+    std::snprintf(row, sizeof row, "| %s | %.2f | %.2f | %.1f | %.0f | %.1f%% | %s | %s |\n", r.name.c_str(), r.acc1, r.acc5,
+                  r.epoch_seconds, r.images_per_s, 100 * r.wait_fraction,
+                  std::isnan(r.mean_density) ? "-" : str_cat(std::round(r.mean_density * 1000) / 1000).c_str(),
+                  r.name == "vitality" ? "Taylor only (deployed)" : r.name.c_str());
+    table << row;
+  }
+  if (!std::isnan(results[1].acc1_sparse_kept)) {
+    std::snprintf(row, sizeof row, "ViTALiTy with its sparse part kept at evaluation: %.2f%% (dropping it costs %.2f points)\n",
+                  results[1].acc1_sparse_kept, results[1].acc1_sparse_kept - results[1].acc1);
+    table << row;
+  } else if (base.sparse_anneal == "cosine") {
+    std::snprintf(row, sizeof row,
+                  "ViTALiTy: the exp residual (on pairs kept at threshold %g; density %.3f) was annealed from weight 1 to 0 "
+                  "over the first %.0f%% of training, so the trained model is the deployed Taylor-only one\n",
+                  base.sparse_threshold, results[1].mean_density, 100 * base.sparse_anneal_end);
+    table << row;
+  }
+  std::snprintf(row, sizeof row, "ViTALiTy (Taylor-only) vs softmax: %+.2f points\n", results[1].acc1 - results[0].acc1);
+  table << row;
+  std::printf("%s", table.str().c_str());
+  write_file_atomic(base.output_dir + "/summary.md", table.str());
+  std::vector<RunLog> logs;
+  for (const RunResult& r : results) {
+    RunLog l = read_run_log(r.output_dir);
+    l.name = r.name;
+    logs.push_back(l);
+  }
+  write_file_atomic(base.output_dir + "/training.svg", training_chart_svg(logs, "Fashion-MNIST: softmax, ViTALiTy, Taylor"));
+  std::printf("wrote %s/summary.md and %s/training.svg\n", base.output_dir.c_str(), base.output_dir.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int run_train(int argc, char** argv) {
+  TrainArgs a;
+  ArgParser p("train", "Train (or with --eval, evaluate) a DeiT with deit's recipe. Without --data-path: the Fashion-MNIST "
+                       "main job (softmax, ViTALiTy and Taylor attention compared).");
+  add_train_flags(p, a);
+  if (!p.parse(argc, argv, 2)) return 0;
+  const bool main_job = a.data_path.empty() && !p.was_set("data-set") && !p.was_set("attn") && !p.was_set("vitality") &&
+                        !a.eval && a.resume.empty();
+  if (a.data_path.empty() && a.preset.empty() && !p.was_set("data-set")) a.preset = "fmnist";
+  apply_preset(a, p);
+  validate(a);
+  set_num_threads(a.threads > 0 ? a.threads : hardware_threads());
+  install_interrupt_handler();
+  if (main_job) return run_main_job(a);
+  VT_CHECK(!a.eval || !a.resume.empty(), "--eval needs --resume CHECKPOINT (the weights to evaluate)");
+  const Datasets ds = load_datasets(a, /*need_train=*/!a.eval);
+  print_startup(a, ds);
+  return run_single(a, ds).exit_code;
+}
+
+}  // namespace vt::apps

@@ -1,0 +1,330 @@
+// Flag registration, presets, validation and the settings table for `vitality train`.
+#include "apps/train_args.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "core/threads.h"
+#include "data/dataset.h"
+
+namespace vt::apps {
+
+void add_train_flags(ArgParser& p, TrainArgs& a) {
+  // model
+  p.add("model", &a.model, "deit_tiny_patch16_224 | deit_small_patch16_224 | deit_base_patch16_224 | custom");
+  p.add("input-size", &a.input_size, "image size (pixels, square)");
+  p.add("in-chans", &a.in_chans, "input channels (3; 1 for grey datasets)");
+  p.add("patch-size", &a.patch_size, "--model custom: patch size");
+  p.add("embed-dim", &a.embed_dim, "--model custom: embedding width D");
+  p.add("depth", &a.depth, "--model custom: number of blocks");
+  p.add("num-heads", &a.num_heads, "--model custom: attention heads (must divide --embed-dim)");
+  p.add("mlp-ratio", &a.mlp_ratio, "--model custom: MLP hidden width / D");
+  p.add("drop", &a.drop, "dropout rate");
+  p.add("drop-path", &a.drop_path, "stochastic depth rate (rises linearly over the blocks)");
+  p.add_choice("attn", &a.attn, {"softmax", "taylor", "sparse", "vitality"}, "attention kind");
+  p.add_action("vitality", [&a] { a.attn = "vitality"; }, "same as --attn vitality (ViTALiTy's flag)");
+  p.add("sparse-threshold", &a.sparse_threshold, "sparse/vitality: keep predicted probabilities above this");
+  p.add_flag("eval-sparse", &a.eval_sparse, "vitality: keep the sparse part at evaluation (default: Taylor only)");
+  p.add_choice("sparse-anneal", &a.sparse_anneal, {"cosine", "none"},
+               "vitality: lower the exp residual's weight from 1 to 0 over training (cosine) so training ends on "
+               "the deployed Taylor-only model, or keep it at 1 (none)");
+  p.add("sparse-anneal-end", &a.sparse_anneal_end, "vitality: the fraction of training at which the residual weight reaches 0");
+  p.add_flag("model-ema", &a.model_ema, "keep an exponential moving average of the weights");
+  p.add("model-ema-decay", &a.model_ema_decay, "EMA decay");
+  p.add_flag("eval-ema", &a.eval_ema, "evaluate the EMA weights instead of the model's");
+  // optimiser
+  p.add_choice("opt", &a.opt, {"adamw", "sgd", "momentum"}, "optimizer (sgd = Nesterov momentum, as timm)");
+  p.add("opt-eps", &a.opt_eps, "AdamW epsilon");
+  p.add("opt-betas", &a.opt_betas, 2, "AdamW betas (two values)");
+  p.add("momentum", &a.momentum, "SGD momentum");
+  p.add("weight-decay", &a.weight_decay, "weight decay (not on biases, norms, pos_embed, cls_token)");
+  p.add("clip-grad", &a.clip_grad, "clip the global gradient norm to this (none = off)");
+  p.add_choice("sched", &a.sched, {"cosine", "step", "constant"}, "learning-rate schedule");
+  p.add("lr", &a.lr, "learning rate at batch 512 (scaled by batch x world / 512 unless --unscale-lr)");
+  p.add_flag("unscale-lr", &a.unscale_lr, "use --lr as given");
+  p.add("warmup-lr", &a.warmup_lr, "learning rate at the start of warmup");
+  p.add("min-lr", &a.min_lr, "learning rate at the end of the cosine");
+  p.add("warmup-epochs", &a.warmup_epochs, "epochs of linear warmup (fractions allowed)");
+  p.add("decay-epochs", &a.decay_epochs, "step schedule: epochs between decays");
+  p.add("decay-rate", &a.decay_rate, "step schedule: factor per decay");
+  p.add_flag("sched-on-updates", &a.sched_on_updates, "step the schedule every update (timm) instead of every epoch (deit)");
+  // augmentation
+  p.add("aa", &a.aa, "RandAugment policy, e.g. rand-m9-mstd0.5-inc1 ('none' = off)");
+  p.add("smoothing", &a.smoothing, "label smoothing");
+  p.add_choice("train-interpolation", &a.train_interpolation, {"bicubic", "bilinear"}, "resampling in training");
+  p.add("reprob", &a.reprob, "random erasing probability");
+  p.add("crop-padding", &a.crop_padding, "images of 32 px or less: RandomCrop with this padding instead of RandomResizedCrop (0 = off)");
+  p.add_choice("remode", &a.remode, {"pixel"}, "random erasing mode");
+  p.add("recount", &a.recount, "random erasing count (1)");
+  p.add("color-jitter", &a.color_jitter, "accepted for deit parity; not used while --aa is set (as timm 0.3)");
+  p.add("mixup", &a.mixup, "mixup alpha (0 = off)");
+  p.add("cutmix", &a.cutmix, "cutmix alpha (0 = off)");
+  p.add("cutmix-minmax", &a.cutmix_minmax, "not supported (must stay none)");
+  p.add("mixup-prob", &a.mixup_prob, "probability of mixing a batch");
+  p.add("mixup-switch-prob", &a.mixup_switch_prob, "probability of cutmix instead of mixup when both are on");
+  p.add_choice("mixup-mode", &a.mixup_mode, {"batch"}, "mixing granularity");
+  p.add_flag("repeated-aug", &a.repeated_aug, "not supported (deit uses it only with several processes)");
+  // data
+  p.add("data-path", &a.data_path, "dataset root (none: Fashion-MNIST from /usr/share/datasets/fashion-mnist)");
+  p.add_choice("data-set", &a.data_set, {"IMNET", "TINYIMNET", "FMNIST"}, "IMNET = any ImageFolder (classes from the folders)");
+  p.add("train-split", &a.train_split, "train folder name");
+  p.add("val-split", &a.val_split, "validation folder name");
+  p.add("class-map", &a.class_map, "file with one class per line: train on this subset (timm's --class-map)");
+  p.add("eval-crop-ratio", &a.eval_crop_ratio, "eval: resize to input-size / ratio, then center crop");
+  p.add_alias("crop-pct", "eval-crop-ratio");
+  p.add("num_workers", &a.num_workers, "data loading threads");
+  p.add_flag("strict", &a.strict, "stop at the first unreadable or inconsistent file instead of skipping it");
+  p.add_flag("cache-decoded", &a.cache_decoded, "keep decoded images in memory (small datasets)");
+  p.add("max-image-pixels", &a.max_image_pixels, "refuse images with more pixels than this (PIL's limit)");
+  // run
+  p.add("batch-size", &a.batch_size, "batch size per process");
+  p.add("epochs", &a.epochs, "epochs");
+  p.add("start_epoch", &a.start_epoch, "first epoch (when resuming weights without a state file)");
+  p.add("seed", &a.seed, "random seed");
+  p.add("threads", &a.threads, "threads for our kernels and OpenBLAS (0 = all cores)");
+  p.add("log-interval", &a.log_interval, "print a progress line every this many steps");
+  p.add("max-steps", &a.max_steps, "stop each epoch after this many steps (quick runs)");
+  p.add("output_dir", &a.output_dir, "where log.txt and checkpoints go ('' = save nothing, as deit)");
+  p.add("resume", &a.resume, "checkpoint to continue from (its .state sibling restores optimizer, epoch, ...)");
+  p.add("finetune", &a.finetune, "pretrained weights: drop a mismatched head, resize pos_embed");
+  p.add_flag("eval", &a.eval, "only evaluate (the --resume checkpoint)");
+  p.add_choice("preset", &a.preset, {"", "fmnist", "fmnist-long"}, "a set of defaults (explicit flags win)");
+}
+
+std::vector<std::string> preset_names() { return {"fmnist", "fmnist-long"}; }
+
+void apply_preset(TrainArgs& a, const ArgParser& p) {
+  auto set = [&](const char* flag, auto* field, auto value) {
+    if (!p.was_set(flag)) *field = value;
+  };
+  if (a.preset.empty()) return;
+  // Fashion-MNIST: 28x28 grey. The quick preset is a 4-block DeiT on 7x7 patches (16 + 1 tokens),
+  // which learns about as fast per epoch as 4x4 patches and runs 3.5x faster; light augmentation
+  // (horizontal flip, label smoothing): RandAugment, mixup, erasing and crops slow short
+  // schedules down (Imagenette's authors note the same for mixup). The sparse threshold is
+  // scaled to 17 tokens (uniform attention is 1/17 here, 1/197 at 224 px).
+  set("data-set", &a.data_set, std::string("FMNIST"));
+  set("model", &a.model, std::string("custom"));
+  set("input-size", &a.input_size, 28);
+  set("in-chans", &a.in_chans, 1);
+  set("embed-dim", &a.embed_dim, 64);
+  set("depth", &a.depth, 4);
+  set("num-heads", &a.num_heads, 4);
+  set("mlp-ratio", &a.mlp_ratio, 2.0);
+  set("model-ema", &a.model_ema, false);
+  set("aa", &a.aa, std::string("none"));
+  set("reprob", &a.reprob, 0.0);
+  set("mixup", &a.mixup, 0.0);
+  set("cutmix", &a.cutmix, 0.0);
+  set("smoothing", &a.smoothing, 0.1);
+  set("batch-size", &a.batch_size, 128);
+  set("unscale-lr", &a.unscale_lr, true);
+  set("sched-on-updates", &a.sched_on_updates, true);
+  set("warmup-lr", &a.warmup_lr, 1e-5);
+  set("min-lr", &a.min_lr, 1e-5);
+  set("weight-decay", &a.weight_decay, 0.05);
+  set("num_workers", &a.num_workers, 1);
+  set("sparse-threshold", &a.sparse_threshold, 0.05);
+  set("sparse-anneal-end", &a.sparse_anneal_end, 0.25);
+  if (a.preset == "fmnist") {
+    set("patch-size", &a.patch_size, 7);
+    set("crop-padding", &a.crop_padding, 0);
+    set("drop-path", &a.drop_path, 0.0);
+    set("lr", &a.lr, 4e-3);
+    set("epochs", &a.epochs, 8);
+    set("warmup-epochs", &a.warmup_epochs, 0.3);
+  } else {  // fmnist-long: 4x4 patches (49 + 1 tokens), random crops, about an hour on 2 cores
+    set("patch-size", &a.patch_size, 4);
+    set("crop-padding", &a.crop_padding, 2);
+    set("drop-path", &a.drop_path, 0.05);
+    set("lr", &a.lr, 2e-3);
+    set("epochs", &a.epochs, 40);
+    set("warmup-epochs", &a.warmup_epochs, 2.0);
+  }
+}
+
+void validate(const TrainArgs& a) {
+  auto need = [](bool ok, const std::string& msg) {
+    if (!ok) throw UsageError(msg);
+  };
+  need(a.batch_size > 0, str_cat("--batch-size ", a.batch_size, " must be positive"));
+  need(a.epochs > 0, str_cat("--epochs ", a.epochs, " must be positive"));
+  need(a.start_epoch >= 0 && a.start_epoch <= a.epochs, str_cat("--start_epoch ", a.start_epoch, " must lie in [0, --epochs]"));
+  need(a.input_size > 0, str_cat("--input-size ", a.input_size, " must be positive"));
+  need(a.in_chans == 1 || a.in_chans == 3, str_cat("--in-chans ", a.in_chans, ": 1 or 3"));
+  need(a.lr > 0 && a.min_lr >= 0 && a.warmup_lr >= 0, "--lr must be positive, --min-lr and --warmup-lr not negative");
+  need(a.warmup_epochs >= 0, "--warmup-epochs must not be negative");
+  need(a.weight_decay >= 0, "--weight-decay must not be negative");
+  need(a.drop >= 0 && a.drop < 1, str_cat("--drop ", a.drop, " must lie in [0, 1)"));
+  need(a.drop_path >= 0 && a.drop_path < 1, str_cat("--drop-path ", a.drop_path, " must lie in [0, 1)"));
+  need(a.smoothing >= 0 && a.smoothing < 1, str_cat("--smoothing ", a.smoothing, " must lie in [0, 1)"));
+  need(a.reprob >= 0 && a.reprob <= 1, str_cat("--reprob ", a.reprob, " must lie in [0, 1]"));
+  need(a.recount == 1, "--recount: only 1 is supported");
+  need(a.crop_padding >= 0, "--crop-padding must not be negative");
+  need(a.sparse_anneal_end > 0 && a.sparse_anneal_end <= 1, "--sparse-anneal-end must lie in (0, 1]");
+  need(a.mixup >= 0 && a.cutmix >= 0, "--mixup and --cutmix must not be negative");
+  need(a.mixup_prob >= 0 && a.mixup_prob <= 1 && a.mixup_switch_prob >= 0 && a.mixup_switch_prob <= 1,
+       "--mixup-prob and --mixup-switch-prob must lie in [0, 1]");
+  need(!a.cutmix_minmax, "--cutmix-minmax is not supported");
+  need(!a.repeated_aug, "--repeated-aug is not supported (deit uses it only with several processes)");
+  need(a.opt_betas.empty() || (a.opt_betas.size() == 2 && a.opt_betas[0] >= 0 && a.opt_betas[0] < 1 &&
+                               a.opt_betas[1] >= 0 && a.opt_betas[1] < 1),
+       "--opt-betas: two values in [0, 1)");
+  need(a.opt_eps > 0, "--opt-eps must be positive");
+  need(!a.clip_grad || *a.clip_grad > 0, "--clip-grad must be positive");
+  need(a.model_ema_decay >= 0 && a.model_ema_decay <= 1, "--model-ema-decay must lie in [0, 1]");
+  need(a.eval_crop_ratio > 0 && a.eval_crop_ratio <= 1, str_cat("--eval-crop-ratio ", a.eval_crop_ratio, " must lie in (0, 1]"));
+  need(a.num_workers >= 0, "--num_workers must not be negative");
+  need(a.threads >= 0, "--threads must not be negative");
+  need(a.log_interval > 0, "--log-interval must be positive");
+  need(a.max_steps >= 0, "--max-steps must not be negative");
+  need(a.max_image_pixels > 0, "--max-image-pixels must be positive");
+  need(a.sparse_threshold >= 0 && a.sparse_threshold < 1, "--sparse-threshold must lie in [0, 1)");
+  need(a.mixup_mode == "batch", "--mixup-mode: only batch is supported");
+  if (a.aa != "none" && !a.aa.empty()) {
+    try {
+      data::parse_rand_augment(a.aa);
+    } catch (const Error& e) {
+      throw UsageError(e.what());
+    }
+  }
+  const bool mixing = a.mixup > 0 || a.cutmix > 0;
+  need(!mixing || a.batch_size % 2 == 0, str_cat("--batch-size ", a.batch_size, " must be even with mixup/cutmix"));
+  if (a.model == "custom") {
+    need(a.patch_size > 0 && a.embed_dim > 0 && a.depth > 0 && a.num_heads > 0, "--model custom needs positive sizes");
+    need(a.embed_dim % a.num_heads == 0,
+         str_cat("--num-heads ", a.num_heads, " does not divide --embed-dim ", a.embed_dim, " (the head dim must be an integer)"));
+  } else {
+    try {
+      vit::deit_config(a.model);
+    } catch (const Error& e) {
+      throw UsageError(str_cat("--model: ", e.what()));
+    }
+  }
+}
+
+double effective_lr(const TrainArgs& a) {
+  return a.unscale_lr ? a.lr : a.lr * a.batch_size * a.world_size / 512.0;
+}
+
+vit::DeitConfig model_config(const TrainArgs& a) {
+  vit::DeitConfig c;
+  if (a.model == "custom") {
+    c.name = "custom";
+    c.patch = a.patch_size;
+    c.embed_dim = a.embed_dim;
+    c.depth = a.depth;
+    c.heads = a.num_heads;
+    c.mlp_ratio = a.mlp_ratio;
+  } else {
+    c = vit::deit_config(a.model);
+  }
+  c.img_size = a.input_size;
+  c.in_chans = a.in_chans;
+  c.num_classes = a.num_classes;
+  c.drop = static_cast<float>(a.drop);
+  c.drop_path = static_cast<float>(a.drop_path);
+  c.attn = vit::parse_attention_kind(a.attn);
+  c.mask.threshold = static_cast<float>(a.sparse_threshold);
+  c.eval_sparse = a.eval_sparse;
+  return c;
+}
+
+data::TransformConfig transform_config(const TrainArgs& a) {
+  data::TransformConfig t;
+  t.input_size = a.input_size;
+  t.in_chans = a.in_chans;
+  if (a.data_set == "FMNIST") {  // the dataset's own statistics (train split)
+    t.mean = {0.2860f, 0.2860f, 0.2860f};
+    t.std = {0.3530f, 0.3530f, 0.3530f};
+  }
+  t.crop_ratio = a.eval_crop_ratio;
+  t.train_interpolation = data::parse_interpolation(a.train_interpolation);
+  if (a.aa != "none" && !a.aa.empty()) {
+    data::RandAugmentConfig ra = data::parse_rand_augment(a.aa);
+    for (int c = 0; c < 3; ++c) ra.fill[c] = static_cast<uint8_t>(std::min(255.0, std::round(255.0 * t.mean[c])));
+    ra.interpolation = t.train_interpolation;
+    t.rand_augment = ra;
+  }
+  t.reprob = a.reprob;
+  t.small_crop_padding = a.crop_padding;
+  return t;
+}
+
+Json settings_json(const TrainArgs& a) {
+  Json j = Json::object();
+  j.set("model", a.model);
+  j.set("input_size", a.input_size);
+  j.set("in_chans", a.in_chans);
+  if (a.model == "custom") {
+    j.set("patch_size", a.patch_size);
+    j.set("embed_dim", a.embed_dim);
+    j.set("depth", a.depth);
+    j.set("num_heads", a.num_heads);
+    j.set("mlp_ratio", a.mlp_ratio);
+  }
+  j.set("attn", a.attn);
+  j.set("sparse_threshold", a.sparse_threshold);
+  if (a.attn == "vitality") {
+    j.set("sparse_anneal", a.sparse_anneal);
+    j.set("sparse_anneal_end", a.sparse_anneal_end);
+  }
+  j.set("drop", a.drop);
+  j.set("drop_path", a.drop_path);
+  j.set("model_ema", a.model_ema);
+  j.set("model_ema_decay", a.model_ema_decay);
+  j.set("opt", a.opt);
+  j.set("opt_eps", a.opt_eps);
+  Json betas = Json::array();
+  for (double b : a.opt_betas.empty() ? std::vector<double>{0.9, 0.999} : a.opt_betas) betas.push(b);
+  j.set("opt_betas", betas);
+  j.set("momentum", a.momentum);
+  j.set("weight_decay", a.weight_decay);
+  j.set("clip_grad", a.clip_grad ? Json(*a.clip_grad) : Json());
+  j.set("sched", a.sched);
+  j.set("sched_on_updates", a.sched_on_updates);
+  j.set("lr", a.lr);
+  j.set("lr_effective", effective_lr(a));
+  j.set("unscale_lr", a.unscale_lr);
+  j.set("warmup_lr", a.warmup_lr);
+  j.set("min_lr", a.min_lr);
+  j.set("warmup_epochs", a.warmup_epochs);
+  j.set("aa", a.aa);
+  j.set("smoothing", a.smoothing);
+  j.set("train_interpolation", a.train_interpolation);
+  j.set("reprob", a.reprob);
+  j.set("crop_padding", a.crop_padding);
+  j.set("mixup", a.mixup);
+  j.set("cutmix", a.cutmix);
+  j.set("mixup_prob", a.mixup_prob);
+  j.set("mixup_switch_prob", a.mixup_switch_prob);
+  j.set("data_path", a.data_path);
+  j.set("data_set", a.data_set);
+  j.set("class_map", a.class_map);
+  j.set("eval_crop_ratio", a.eval_crop_ratio);
+  j.set("batch_size", a.batch_size);
+  j.set("epochs", a.epochs);
+  j.set("seed", a.seed);
+  j.set("world_size", a.world_size);
+  j.set("max_steps", static_cast<int64_t>(a.max_steps));
+  j.set("preset", a.preset);
+  return j;
+}
+
+std::string settings_table(const TrainArgs& a) {
+  std::ostringstream os;
+  const Json j = settings_json(a);
+  os << "+------------------------+------------------------------------------------------------+\n";
+  for (const auto& [k, v] : j.members()) {
+    std::string val = v.is_string() ? v.as_string() : v.dump();
+    if (val.empty()) val = "''";
+    if (val.size() > 58) val = val.substr(0, 55) + "...";
+    char line[160];
+    std::snprintf(line, sizeof line, "| %-22s | %-58s |\n", k.c_str(), val.c_str());
+    os << line;
+  }
+  os << "+------------------------+------------------------------------------------------------+\n";
+  return os.str();
+}
+
+}  // namespace vt::apps

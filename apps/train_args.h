@@ -1,0 +1,94 @@
+// Every setting of `vitality train` / `eval`, with deit's flag names and defaults (see
+// ../shared/reference/deit-timm-conventions.md 1.1 and 6.1), the presets, and the derived values
+// (effective learning rate, transforms, model configuration).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "apps/args.h"
+#include "core/json.h"
+#include "data/transforms.h"
+#include "vit/deit.h"
+
+namespace vt::apps {
+
+struct TrainArgs {
+  // model
+  std::string model = "deit_tiny_patch16_224";  // deit's default is deit_base; tiny suits CPUs
+  int input_size = 224;
+  int in_chans = 3;
+  int patch_size = 16, embed_dim = 192, depth = 12, num_heads = 3;  // --model custom
+  double mlp_ratio = 4.0;
+  double drop = 0.0, drop_path = 0.1;
+  std::string attn = "softmax";
+  double sparse_threshold = 0.002;
+  bool eval_sparse = false;
+  std::string sparse_anneal = "cosine";  // vitality: the residual weight from 1 to 0 over training
+  double sparse_anneal_end = 1.0;        // ... reaching 0 at this fraction of the run
+  bool model_ema = true;
+  double model_ema_decay = 0.99996;
+  // optimiser and schedule
+  std::string opt = "adamw";
+  double opt_eps = 1e-8;
+  std::vector<double> opt_betas;  // empty: (0.9, 0.999)
+  double momentum = 0.9, weight_decay = 0.05;
+  std::optional<double> clip_grad;
+  std::string sched = "cosine";
+  double lr = 5e-4, warmup_lr = 1e-6, min_lr = 1e-5, warmup_epochs = 5, decay_epochs = 30, decay_rate = 0.1;
+  bool unscale_lr = false, sched_on_updates = false;
+  // augmentation
+  std::string aa = "rand-m9-mstd0.5-inc1";
+  double smoothing = 0.1;
+  std::string train_interpolation = "bicubic";
+  double reprob = 0.25;
+  int crop_padding = 4;  // small inputs (<= 32 px): RandomCrop padding, deit's CIFAR path
+  std::string remode = "pixel";
+  int recount = 1;
+  double mixup = 0.8, cutmix = 1.0, mixup_prob = 1.0, mixup_switch_prob = 0.5;
+  std::string mixup_mode = "batch";
+  std::optional<double> cutmix_minmax;
+  double color_jitter = 0.3;  // accepted for deit parity; unused while --aa is set (as in timm 0.3)
+  bool repeated_aug = false;
+  // data
+  std::string data_path, data_set = "IMNET", train_split = "train", val_split = "val", class_map;
+  double eval_crop_ratio = 0.875;
+  int num_workers = 2;
+  bool strict = false, cache_decoded = false;
+  int64_t max_image_pixels = data::kDefaultMaxPixels;
+  // run
+  int batch_size = 64, epochs = 300, start_epoch = 0, seed = 0, threads = 0, log_interval = 10;
+  int64_t max_steps = 0;  // stop each epoch after this many steps (quick runs); 0 = no limit
+  std::string output_dir, resume, finetune, preset;
+  bool eval = false, eval_ema = false;
+  int world_size = 1, rank = 0;
+
+  // Derived by resolve().
+  double lr_effective = 0;
+  int64_t num_classes = 0;
+  std::vector<std::string> class_names;
+};
+
+// Registers every train flag (with deit's and timm's aliases).
+void add_train_flags(ArgParser& p, TrainArgs& a);
+
+// Applies a preset's values (explicit flags given on the command line win) and checks ranges;
+// throws UsageError naming the flag.
+void apply_preset(TrainArgs& a, const ArgParser& p);
+void validate(const TrainArgs& a);
+
+// lr x batch x world / 512, unless --unscale-lr.
+double effective_lr(const TrainArgs& a);
+
+vit::DeitConfig model_config(const TrainArgs& a);
+data::TransformConfig transform_config(const TrainArgs& a);
+
+// Every resolved setting as an aligned table (llm.c style) and as JSON (checkpoints, log).
+std::string settings_table(const TrainArgs& a);
+Json settings_json(const TrainArgs& a);
+
+// The presets: "fmnist" (the Quick start's main job, minutes) and "fmnist-long" (about an hour).
+std::vector<std::string> preset_names();
+
+}  // namespace vt::apps

@@ -1,0 +1,190 @@
+// `vitality train / eval / predict / plot` end to end on a tiny image folder: deit's outputs,
+// checkpoints, exact resume (after an epoch and after Ctrl-C), non-finite losses, bad flags.
+#include <doctest/doctest.h>
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <sstream>
+
+#include "core/fileio.h"
+#include "core/json.h"
+#include "tests/apps/cli_util.h"
+
+using vt::Json;
+using vt::testing::run_cli;
+
+namespace {
+const std::string kPhotos = VITALITY_TEST_DATA "/data/fixtures/photos/";
+
+// A two-class ImageFolder of real photos under a fresh temporary directory.
+struct TinyFolder {
+  std::string root;
+  TinyFolder() {
+    char tmpl[] = "/tmp/vitality_train_XXXXXX";
+    root = ::mkdtemp(tmpl);
+    const char* photos[] = {"chelsea.jpg", "coffee.jpg", "camera.jpg", "rocket.jpg"};
+    for (const char* split : {"train", "val"})
+      for (int c = 0; c < 2; ++c) {
+        const std::string dir = root + "/" + split + "/class" + std::to_string(c);
+        std::system(("mkdir -p " + dir).c_str());
+        for (int i = 0; i < (split[0] == 't' ? 6 : 2); ++i)
+          vt::write_file_atomic(dir + "/" + std::to_string(i) + ".jpg", vt::read_file(kPhotos + photos[(c * 2 + i) % 4]));
+      }
+  }
+  ~TinyFolder() { std::system(("rm -rf " + root).c_str()); }
+  // A small fast model and recipe on this folder.
+  std::string flags(const std::string& out) const {
+    return "--data-path " + root + " --model custom --input-size 32 --patch-size 8 --embed-dim 16 --depth 1 "
+           "--num-heads 2 --batch-size 4 --threads 1 --num_workers 1 --warmup-epochs 1 --aa none --reprob 0 "
+           "--mixup 0 --cutmix 0 --drop-path 0 --no-model-ema --log-interval 1 --output_dir " + out;
+  }
+};
+
+std::vector<Json> read_log(const std::string& dir) {
+  std::vector<Json> lines;
+  std::istringstream in(vt::read_file(dir + "/log.txt"));
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty()) lines.push_back(Json::parse(line));
+  return lines;
+}
+
+bool exists(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0;
+}
+}  // namespace
+
+TEST_CASE("train: deit's log lines, log.txt keys, checkpoints, Max accuracy; eval, predict, plot") {
+  TinyFolder f;
+  const std::string out = f.root + "/run";
+  auto r = run_cli("train " + f.flags(out) + " --epochs 2");
+  REQUIRE_MESSAGE(r.exit_code == 0, r.out);
+  CHECK(r.out.find("effective lr: 3.90625e-06 (lr 0.0005 x batch 4 x world 1 / 512)") != std::string::npos);
+  CHECK(r.out.find("train: 12 images in 2 classes (6 to 6 per class)") != std::string::npos);
+  CHECK(r.out.find("number of params: ") != std::string::npos);
+  CHECK(r.out.find("Epoch: [1]  [0/3]  eta: ") != std::string::npos);
+  CHECK(r.out.find("* Acc@1 ") != std::string::npos);
+  CHECK(r.out.find("Accuracy of the network on the 4 test images: ") != std::string::npos);
+  CHECK(r.out.find("Max accuracy: ") != std::string::npos);
+  const std::vector<Json> log = read_log(out);
+  REQUIRE(log.size() == 2);
+  const char* deit_keys[] = {"train_lr", "train_loss", "test_loss", "test_acc1", "test_acc5", "epoch", "n_parameters"};
+  for (int i = 0; i < 7; ++i) CHECK(log[0].members()[i].first == deit_keys[i]);
+  CHECK(log[1].find("epoch")->as_int() == 1);
+  CHECK(log[0].find("test_acc5")->as_double() == 100.0);  // top-5 clamped to 2 classes
+  CHECK(exists(out + "/checkpoint.safetensors"));
+  CHECK(exists(out + "/checkpoint.state.safetensors"));
+  CHECK(exists(out + "/best_checkpoint.safetensors"));
+
+  auto ev = run_cli("eval --checkpoint " + out + "/checkpoint.safetensors --data-path " + f.root + " --threads 1 --results-file " + out + "/r.csv");
+  REQUIRE_MESSAGE(ev.exit_code == 0, ev.out);
+  CHECK(ev.out.find("* Acc@1 ") != std::string::npos);
+  const std::string csv = vt::read_file(out + "/r.csv");
+  CHECK(csv.rfind("model,top1,top1_err,top5,top5_err,param_count,img_size,crop_pct,interpolation", 0) == 0);
+  auto ev2 = run_cli("train --eval --resume " + out + "/checkpoint.safetensors " + f.flags(out + "_eval"));
+  CHECK(ev2.exit_code == 0);
+  CHECK(ev2.out.find("Accuracy of the network on the 4 test images") != std::string::npos);
+
+  auto pr = run_cli("predict --checkpoint " + out + "/checkpoint.safetensors --topk 5 " + kPhotos + "coffee.jpg");
+  REQUIRE_MESSAGE(pr.exit_code == 0, pr.out);
+  CHECK(pr.out.find("  > class") != std::string::npos);  // class names from the checkpoint
+  CHECK(run_cli("predict --checkpoint " + out + "/checkpoint.safetensors /nonexistent.jpg").exit_code == 1);
+
+  auto pl = run_cli("plot " + out);
+  CHECK(pl.exit_code == 0);
+  CHECK(vt::read_file(out + "/training.svg").find("<svg") == 0);
+}
+
+TEST_CASE("resume after an epoch repeats the uninterrupted run exactly") {
+  TinyFolder f;
+  REQUIRE(run_cli("train " + f.flags(f.root + "/full") + " --epochs 3").exit_code == 0);
+  REQUIRE(run_cli("train " + f.flags(f.root + "/part") + " --epochs 1").exit_code == 0);
+  auto r = run_cli("train " + f.flags(f.root + "/part") + " --epochs 3 --resume " + f.root + "/part/checkpoint.safetensors");
+  REQUIRE_MESSAGE(r.exit_code == 0, r.out);
+  CHECK(r.out.find("Resumed from") != std::string::npos);
+  const std::vector<Json> full = read_log(f.root + "/full"), part = read_log(f.root + "/part");
+  REQUIRE(full.size() == 3);
+  REQUIRE(part.size() == 3);
+  for (int e = 0; e < 3; ++e) {
+    CAPTURE(e);
+    CHECK(std::abs(full[e].find("train_loss")->as_double() - part[e].find("train_loss")->as_double()) <= 1e-6);
+    CHECK(full[e].find("test_acc1")->as_double() == part[e].find("test_acc1")->as_double());
+  }
+}
+
+TEST_CASE("Ctrl-C saves a checkpoint mid-epoch, and resuming from it finishes like an uninterrupted run") {
+  TinyFolder f;
+  const std::string flags = f.flags(f.root + "/int") + " --epochs 2 --batch-size 2";
+  // Start training, wait for the first progress line, interrupt.
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(fds[1], STDOUT_FILENO);
+    ::close(fds[0]);
+    std::string cmd = std::string(VITALITY_BINARY) + " train " + flags;
+    ::execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), static_cast<char*>(nullptr));
+    std::_Exit(127);
+  }
+  ::close(fds[1]);
+  std::string out;
+  char buf[256];
+  ssize_t n;
+  bool sent = false;
+  while ((n = ::read(fds[0], buf, sizeof buf)) > 0) {
+    out.append(buf, n);
+    if (!sent && out.find("Epoch: [0]  [1/6]") != std::string::npos) {
+      ::kill(pid, SIGINT);
+      sent = true;
+    }
+  }
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  REQUIRE(sent);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 130);
+  CHECK(out.find("Interrupted at epoch 0 step ") != std::string::npos);
+  auto resumed = run_cli("train " + flags + " --resume " + f.root + "/int/checkpoint.safetensors");
+  REQUIRE_MESSAGE(resumed.exit_code == 0, resumed.out);
+  REQUIRE(run_cli("train " + f.flags(f.root + "/ref") + " --epochs 2 --batch-size 2").exit_code == 0);
+  const std::vector<Json> a = read_log(f.root + "/int"), b = read_log(f.root + "/ref");
+  REQUIRE(a.size() == 2);
+  REQUIRE(b.size() == 2);
+  for (int e = 0; e < 2; ++e) CHECK(std::abs(a[e].find("train_loss")->as_double() - b[e].find("train_loss")->as_double()) <= 1e-6);
+}
+
+TEST_CASE("a non-finite loss stops the run naming the step and the last checkpoint") {
+  TinyFolder f;
+  auto r = run_cli("train " + f.flags(f.root + "/nan") + " --epochs 3 --lr 1e30 --unscale-lr --warmup-epochs 0 --opt sgd");
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.find("Loss is ") != std::string::npos);
+  CHECK(r.out.find(" at epoch ") != std::string::npos);
+  CHECK(r.out.find("stopping training; last good checkpoint: ") != std::string::npos);
+}
+
+TEST_CASE("bad flags and values: one line saying what is allowed, exit 2") {
+  TinyFolder f;
+  auto unknown = run_cli("train --data-path " + f.root + " --epoch 3");
+  CHECK(unknown.exit_code == 2);
+  CHECK(unknown.out == "vitality train: train: unknown flag --epoch (see train --help)\n");
+  auto attn = run_cli("train --attn linear");
+  CHECK(attn.exit_code == 2);
+  CHECK(attn.out == "vitality train: --attn: 'linear' is not one of softmax|taylor|sparse|vitality\n");
+  auto heads = run_cli("train --data-path " + f.root + " --model custom --embed-dim 30 --num-heads 4");
+  CHECK(heads.exit_code == 2);
+  CHECK(heads.out.find("--num-heads 4 does not divide --embed-dim 30") != std::string::npos);
+  auto model = run_cli("train --data-path " + f.root + " --model vit_huge");
+  CHECK(model.exit_code == 2);
+  CHECK(model.out.find("unknown model 'vit_huge'") != std::string::npos);
+  auto missing = run_cli("train --data-path /nonexistent/imagenet");
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.out == "vitality train: error: data path '/nonexistent/imagenet' is not a directory\n");
+  CHECK(run_cli("train --help").exit_code == 0);
+  CHECK(run_cli("train --batch-size 3 --data-path " + f.root).exit_code == 2);  // odd with mixup
+}

@@ -1,0 +1,123 @@
+// The attention kinds' registry, head views, and the two ways to run a kernel as an op: on
+// separate (B, H, n, d) tensors, or on the packed qkv projection output (what the model does).
+#include "vit/attention.h"
+
+#include "core/autograd.h"
+#include "vit/attention_kernel.h"
+
+namespace vt::vit {
+
+AttentionKind parse_attention_kind(const std::string& name) {
+  if (name == "softmax") return AttentionKind::kSoftmax;
+  if (name == "taylor") return AttentionKind::kTaylor;
+  if (name == "sparse") return AttentionKind::kSparse;
+  if (name == "vitality") return AttentionKind::kVitality;
+  throw Error(str_cat("unknown attention kind '", name, "' (softmax, taylor, sparse, vitality)"));
+}
+
+const char* attention_kind_name(AttentionKind kind) {
+  switch (kind) {
+    case AttentionKind::kSoftmax: return "softmax";
+    case AttentionKind::kTaylor: return "taylor";
+    case AttentionKind::kSparse: return "sparse";
+    case AttentionKind::kVitality: return "vitality";
+  }
+  return "?";
+}
+
+namespace detail {
+
+HeadView contiguous_view(float* p, int64_t B, int64_t H, int64_t n, int64_t d) {
+  return HeadView{p, B, H, n, d, H * n * d, n * d, d};
+}
+
+HeadView packed_view(float* p, int64_t B, int64_t n, int64_t H, int64_t d, int part, int parts) {
+  const int64_t D = H * d;
+  return HeadView{p + part * D, B, H, n, d, n * parts * D, d, parts * D};
+}
+
+namespace {
+QkvViews views_of(const Tensor& q, const Tensor& k, const Tensor& v) {
+  const int64_t B = q.size(0), H = q.size(1), n = q.size(2), d = q.size(3);
+  // The kernels only read their inputs; views hold non-const pointers for the gradient case.
+  return {contiguous_view(const_cast<float*>(q.data()), B, H, n, d), contiguous_view(const_cast<float*>(k.data()), B, H, n, d),
+          contiguous_view(const_cast<float*>(v.data()), B, H, n, d)};
+}
+QkvViews packed_views(const Tensor& qkv, int64_t H) {
+  const int64_t B = qkv.size(0), n = qkv.size(1), d = qkv.size(2) / 3 / H;
+  float* p = const_cast<float*>(qkv.data());
+  return {packed_view(p, B, n, H, d, 0, 3), packed_view(p, B, n, H, d, 1, 3), packed_view(p, B, n, H, d, 2, 3)};
+}
+}  // namespace
+
+Tensor run_on_heads(const std::shared_ptr<AttentionKernel>& kernel, const Tensor& q, const Tensor& k, const Tensor& v) {
+  VT_CHECK(q.dim() == 4 && k.shape() == q.shape() && v.shape() == q.shape(), "attention_", kernel->name(),
+           ": q, k, v must share one (B,H,n,d) shape, got ", shape_str(q.shape()), ", ", shape_str(k.shape()), ", ",
+           shape_str(v.shape()));
+  VT_CHECK(q.size(2) > 0 && q.size(3) > 0, "attention_", kernel->name(), ": empty heads ", shape_str(q.shape()));
+  Tensor z = empty(q.shape());
+  const int64_t B = q.size(0), H = q.size(1), n = q.size(2), d = q.size(3);
+  kernel->forward(views_of(q, k, v), contiguous_view(z.data(), B, H, n, d));
+  if (needs_grad(q, k, v)) {
+    record_op(z, kernel->name(), {q, k, v},
+              [kernel, q = q.detach(), k = k.detach(), v = v.detach(), zs = z.detach()](const Tensor& g) -> Grads {
+                const int64_t B = q.size(0), H = q.size(1), n = q.size(2), d = q.size(3);
+                Tensor dq = empty(q.shape()), dk = empty(q.shape()), dv = empty(q.shape());
+                kernel->backward(views_of(q, k, v), contiguous_view(const_cast<float*>(zs.data()), B, H, n, d),
+                                 contiguous_view(const_cast<float*>(g.data()), B, H, n, d), views_of(dq, dk, dv));
+                return {dq, dk, dv};
+              });
+  }
+  return z;
+}
+
+Tensor run_on_qkv(const std::shared_ptr<AttentionKernel>& kernel, const Tensor& qkv, int64_t H) {
+  VT_CHECK(qkv.dim() == 3 && H > 0 && qkv.size(2) % (3 * H) == 0, "attention_", kernel->name(), ": qkv of shape ",
+           shape_str(qkv.shape()), " does not split into q, k, v of ", H, " heads");
+  const int64_t B = qkv.size(0), n = qkv.size(1), D = qkv.size(2) / 3, d = D / H;
+  Tensor z = empty({B, n, D});
+  kernel->forward(packed_views(qkv, H), packed_view(z.data(), B, n, H, d, 0, 1));
+  if (needs_grad(qkv)) {
+    record_op(z, kernel->name(), {qkv}, [kernel, qkv = qkv.detach(), zs = z.detach(), H](const Tensor& g) -> Grads {
+      const int64_t B = qkv.size(0), n = qkv.size(1), D = qkv.size(2) / 3, d = D / H;
+      Tensor dqkv = empty(qkv.shape());
+      kernel->backward(packed_views(qkv, H), packed_view(const_cast<float*>(zs.data()), B, n, H, d, 0, 1),
+                       packed_view(const_cast<float*>(g.data()), B, n, H, d, 0, 1), packed_views(dqkv, H));
+      return {dqkv};
+    });
+  }
+  return z;
+}
+
+}  // namespace detail
+
+Tensor attention_softmax(const Tensor& q, const Tensor& k, const Tensor& v) {
+  return detail::run_on_heads(detail::make_softmax_kernel(), q, k, v);
+}
+
+Tensor attention_taylor(const Tensor& q, const Tensor& k, const Tensor& v) {
+  return detail::run_on_heads(detail::make_taylor_kernel(), q, k, v);
+}
+
+Tensor attention_sparse(const Tensor& q, const Tensor& k, const Tensor& v, const MaskOptions& opt, SparseStats* stats) {
+  return detail::run_on_heads(detail::make_sparse_kernel(opt, stats), q, k, v);
+}
+
+Tensor attention_vitality(const Tensor& q, const Tensor& k, const Tensor& v, const MaskOptions& opt, SparseStats* stats) {
+  return detail::run_on_heads(detail::make_vitality_kernel(opt, stats, {}, opt.residual_weight), q, k, v);
+}
+
+Tensor attention_packed(const Tensor& qkv, int64_t heads, AttentionKind kind, const MaskOptions& opt, SparseStats* stats) {
+  switch (kind) {
+    case AttentionKind::kSoftmax: return detail::run_on_qkv(detail::make_softmax_kernel(), qkv, heads);
+    case AttentionKind::kTaylor: return detail::run_on_qkv(detail::make_taylor_kernel(), qkv, heads);
+    case AttentionKind::kSparse: return detail::run_on_qkv(detail::make_sparse_kernel(opt, stats), qkv, heads);
+    case AttentionKind::kVitality:
+      // With the residual weight at 0 the op is exactly Taylor attention: skip the sparse work.
+      if (opt.residual_weight == 0.f) return detail::run_on_qkv(detail::make_taylor_kernel(), qkv, heads);
+      return detail::run_on_qkv(detail::make_vitality_kernel(opt, stats, {}, opt.residual_weight), qkv, heads);
+  }
+  return Tensor();
+}
+
+}  // namespace vt::vit

@@ -1,0 +1,93 @@
+// Internal to vit: how the attention kinds see their operands. A HeadView is B x H heads of n rows
+// by d columns somewhere in a buffer, with strides, so that the same kernel reads q, k, v either
+// from separate (B, H, n, d) tensors or straight out of the qkv projection's (B, n, 3D) output,
+// and writes z straight into the (B, n, D) layout the output projection wants: no permutes.
+//
+// Each kind is an AttentionKernel: forward() computes z and keeps what backward() needs;
+// backward() writes dq, dk, dv (every element, no accumulation) from dz.
+#pragma once
+
+#include <memory>
+
+#include "core/ops.h"
+#include "core/simd.h"
+#include "core/tensor.h"
+#include "core/threads.h"
+#include "vit/attention.h"
+
+namespace vt::vit::detail {
+
+struct HeadView {
+  float* data = nullptr;
+  int64_t B = 0, H = 0, n = 0, d = 0;
+  int64_t batch_stride = 0, head_stride = 0, row_stride = 0;
+  int64_t heads() const { return B * H; }
+  float* head(int64_t i) const { return data + (i / H) * batch_stride + (i % H) * head_stride; }
+  float* row(int64_t i, int64_t r) const { return head(i) + r * row_stride; }
+};
+
+// (B, H, n, d) contiguous.
+HeadView contiguous_view(float* p, int64_t B, int64_t H, int64_t n, int64_t d);
+// Slice `part` of `parts` in a (B, n, parts * H * d) buffer: the qkv layout (parts 3) or z (parts 1).
+HeadView packed_view(float* p, int64_t B, int64_t n, int64_t H, int64_t d, int part, int parts);
+
+struct QkvViews {
+  HeadView q, k, v;
+};
+
+class AttentionKernel {
+ public:
+  virtual ~AttentionKernel() = default;
+  virtual void forward(const QkvViews& in, const HeadView& z) = 0;
+  virtual void backward(const QkvViews& in, const HeadView& z, const HeadView& dz, const QkvViews& grad) = 0;
+  virtual const char* name() const = 0;
+};
+
+std::shared_ptr<AttentionKernel> make_softmax_kernel();
+std::shared_ptr<AttentionKernel> make_taylor_kernel();
+std::shared_ptr<AttentionKernel> make_sparse_kernel(const MaskOptions& opt, SparseStats* stats, std::vector<CsrMask> fixed = {});
+std::shared_ptr<AttentionKernel> make_vitality_kernel(const MaskOptions& opt, SparseStats* stats, std::vector<CsrMask> fixed = {},
+                                                      float residual_weight = 1.f);
+
+// Runs the kernel as a differentiable op on separate (B, H, n, d) tensors.
+Tensor run_on_heads(const std::shared_ptr<AttentionKernel>& kernel, const Tensor& q, const Tensor& k, const Tensor& v);
+// Runs the kernel on the packed (B, n, 3D) qkv tensor; returns (B, n, D).
+Tensor run_on_qkv(const std::shared_ptr<AttentionKernel>& kernel, const Tensor& qkv, int64_t heads);
+
+// Heads whose products are small (n * n * d below ~2^18 multiply-adds) run in parallel, each
+// with gemm_serial; larger heads run one after another, each product through threaded BLAS.
+using GemmFn = void (*)(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t, float,
+                        float*, int64_t);
+inline bool small_heads(int64_t n, int64_t d) { return n * n * d < (int64_t{1} << 18); }
+
+// The per-head loops are compiled for AVX2+FMA as well (core/simd.h).
+template <class F>
+void for_each_head(int64_t heads, int64_t n, int64_t d, F&& f) {
+  if (small_heads(n, d)) {
+    parallel_for(heads, 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t h = lo; h < hi; ++h) vt::detail::simd_dispatch([&] { f(h, static_cast<GemmFn>(gemm_serial)); });
+    });
+  } else {
+    for (int64_t h = 0; h < heads; ++h) vt::detail::simd_dispatch([&] { f(h, static_cast<GemmFn>(gemm)); });
+  }
+}
+
+// Work with no BLAS in it, in parallel over heads.
+template <class F>
+void parallel_heads(int64_t heads, F&& f) {
+  parallel_for(heads, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t h = lo; h < hi; ++h) vt::detail::simd_dispatch([&] { f(h); });
+  });
+}
+
+// Rows of every head (heads * n of them), in parallel, AVX2 where available.
+template <class F>
+void parallel_rows(int64_t rows, int64_t row_len, F&& f) {
+  parallel_for(rows, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(row_len, 1)), [&](int64_t lo, int64_t hi) {
+    vt::detail::simd_dispatch([&] {
+      for (int64_t r = lo; r < hi; ++r) f(r);
+    });
+  });
+}
+
+}  // namespace vt::vit::detail
