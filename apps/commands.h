@@ -6,6 +6,8 @@ namespace vt::apps {
 
 int run_demo(int argc, char** argv);
 int run_bench_ops(int argc, char** argv);
+int run_bench_loader(int argc, char** argv);
+int run_hw(int argc, char** argv);
 int run_inspect(int argc, char** argv);
 int run_train(int argc, char** argv);
 int run_eval(int argc, char** argv);

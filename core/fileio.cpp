@@ -102,4 +102,27 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
   f.commit();
 }
 
+void make_directories(const std::string& path) {
+  VT_CHECK(!path.empty(), "make_directories: empty path");
+  std::string cur;
+  size_t pos = 0;
+  while (pos <= path.size()) {
+    const size_t next = path.find('/', pos);
+    const std::string part = path.substr(pos, next == std::string::npos ? std::string::npos : next - pos);
+    cur += (pos == 0 && path[0] == '/') ? "/" : "";
+    if (!part.empty()) {
+      cur += part;
+      if (::mkdir(cur.c_str(), 0755) != 0) {
+        const int err = errno;
+        struct stat st;
+        if (err != EEXIST || ::stat(cur.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+          throw Error(str_cat(cur, ": cannot create directory: ", err == EEXIST ? "exists and is not a directory" : std::strerror(err)));
+      }
+      cur += "/";
+    }
+    if (next == std::string::npos) break;
+    pos = next + 1;
+  }
+}
+
 }  // namespace vt

@@ -38,4 +38,8 @@ class AtomicFile {
 // Convenience: the whole file in one atomic write.
 void write_file_atomic(const std::string& path, const std::string& bytes);
 
+// mkdir -p: creates `path` and its missing parents; throws naming the component that failed
+// (including a component that exists and is not a directory).
+void make_directories(const std::string& path);
+
 }  // namespace vt

@@ -1,7 +1,13 @@
 // DataLoader: epoch order, worker threads, the bounded window of batches, substitution of bad files.
 #include "data/loader.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 
 #include "core/error.h"
@@ -77,6 +83,13 @@ void DataLoader::start_epoch(int64_t epoch, int64_t first_batch) {
 }
 
 void DataLoader::worker_loop() {
+  if (opt_.worker_nice > 0) {
+    // Lower this thread's priority (Linux: nice is per thread), so that on a machine with few
+    // cores the model's threads win the cores and the workers fill the gaps.
+    errno = 0;
+    if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), opt_.worker_nice) != 0 && opt_.warn)
+      opt_.warn(str_cat("loader: cannot lower worker priority: ", std::strerror(errno)));
+  }
   while (true) {
     int64_t b;
     {

@@ -47,6 +47,7 @@ struct LoaderOptions {
   bool drop_last = true;
   int num_workers = 2;
   int prefetch_batches = 4;  // the bounded window: at most this many batches exist ahead
+  int worker_nice = 0;       // > 0: workers run at this lower priority (nice), leaving cores to the model
   uint64_t seed = 0;
   int rank = 0, world_size = 1;
   bool strict = false;

@@ -1,0 +1,309 @@
+// One op's cost on its unit (see cost.h for the formulas).
+#include "hwmodel/cost.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+
+namespace vt::hw {
+
+const char* unit_name(Unit u) {
+  switch (u) {
+    case Unit::kSaGeneral: return "sa_general";
+    case Unit::kSaDiag: return "sa_diag";
+    case Unit::kAccumulator: return "accumulator";
+    case Unit::kDivider: return "divider";
+    case Unit::kAdder: return "adder";
+    case Unit::kSoftmax: return "softmax";
+    case Unit::kLayerNorm: return "layernorm";
+    case Unit::kGelu: return "gelu";
+    case Unit::kSparse: return "sparse_engine";
+    case Unit::kPredictor: return "predictor";
+    case Unit::kNone: return "none";
+  }
+  return "?";
+}
+
+const char* op_kind_name(OpKind k) {
+  switch (k) {
+    case OpKind::kGemm: return "gemm";
+    case OpKind::kColumnSum: return "column_sum";
+    case OpKind::kElementwise: return "elementwise";
+    case OpKind::kDivideSingle: return "divide_single";
+    case OpKind::kDivideMulti: return "divide_multi";
+    case OpKind::kSoftmax: return "softmax";
+    case OpKind::kLayerNorm: return "layernorm";
+    case OpKind::kGelu: return "gelu";
+    case OpKind::kPredict: return "predict";
+    case OpKind::kSddmm: return "sddmm";
+    case OpKind::kSparseSoftmax: return "sparse_softmax";
+    case OpKind::kSpmm: return "spmm";
+    case OpKind::kLayout: return "layout";
+  }
+  return "?";
+}
+
+int64_t unit_width(Unit u, const ArchConfig& a) {
+  switch (u) {
+    case Unit::kSaGeneral: return a.sa_general.rows * a.sa_general.cols;
+    case Unit::kSaDiag: return a.sa_diag.rows * a.sa_diag.cols;
+    case Unit::kAccumulator: return a.accumulator.lanes;
+    case Unit::kDivider: return a.divider.lanes;
+    case Unit::kAdder: return a.adder.lanes;
+    case Unit::kSoftmax: return a.softmax.lanes;
+    case Unit::kLayerNorm: return a.layernorm.lanes;
+    case Unit::kGelu: return a.gelu.lanes;
+    case Unit::kSparse: return a.sparse_pe_rows * a.sparse_pe_cols;
+    case Unit::kPredictor: return a.predictor.rows * a.predictor.cols;
+    case Unit::kNone: return 0;
+  }
+  return 0;
+}
+
+double overlapped_cycles(double C, double L, double S, int64_t n, bool double_buffered, bool shared) {
+  if (!double_buffered || n <= 1) return L + C + S;
+  const double t = static_cast<double>(n);
+  C /= t;
+  L /= t;
+  S /= t;
+  // tile i computes while tile i+1 loads and tile i-1 stores; the first load and the last store
+  // stand alone (prologue and epilogue)
+  const double middle = shared ? std::max(C, L + S) : std::max({C, L, S});
+  return L + std::max(C, L) + (t - 2) * middle + std::max(C, S) + S;
+}
+
+namespace {
+
+int64_t ceil_log2(int64_t x) {
+  int64_t r = 0;
+  while ((int64_t{1} << r) < x) ++r;
+  return r;
+}
+
+// passes * batch * rows * ceil(cols / lanes) * ii + latency
+void vector_cycles(const HwOp& op, const VectorUnitConfig& u, int64_t passes, bool row_reduction, OpCost& c) {
+  const int64_t lane_steps = ceil_div(op.cols, u.lanes);
+  c.terms.stream = passes * op.batch * op.rows * lane_steps * u.ii_cycles;
+  c.terms.drain = u.latency_cycles + (row_reduction ? ceil_log2(u.lanes) : 0);
+  c.compute_cycles = c.terms.total();
+  c.mapping_efficiency = double(op.cols) / double(lane_steps * u.lanes);
+  const double element_steps = double(passes) * op.batch * op.rows * op.cols;
+  c.compute_utilization = element_steps / (double(u.lanes) * std::max<int64_t>(c.compute_cycles, 1));
+  c.tiles = std::max<int64_t>(1, op.batch * op.rows);
+}
+
+// SANGER: each row's kept entries are packed into sub-rows of at most pe_cols; a wave runs pe_rows
+// sub-rows. Returns the waves summed over the batch (rows are batch * n, head after head).
+int64_t sparse_waves(const HwOp& op, const ArchConfig& a, double& nnz, double& segments) {
+  VT_CHECK(!op.row_nnz.empty(), op.name, ": a sparse op needs the mask's kept entries per row (trace a sparse model)");
+  VT_CHECK(static_cast<int64_t>(op.row_nnz.size()) == op.batch * op.rows, op.name, ": ", op.row_nnz.size(),
+           " row counts for ", op.batch, " x ", op.rows, " rows");
+  int64_t waves = 0;
+  nnz = segments = 0;
+  for (int64_t b = 0; b < op.batch; ++b) {
+    int64_t seg = 0;
+    for (int64_t i = 0; i < op.rows; ++i) {
+      const int32_t k = op.row_nnz[static_cast<size_t>(b * op.rows + i)];
+      VT_CHECK(k >= 0 && k <= op.cols, op.name, ": row ", i, " keeps ", k, " of ", op.cols, " entries");
+      nnz += k;
+      seg += ceil_div(k, a.sparse_pe_cols);
+    }
+    segments += double(seg);
+    waves += ceil_div(seg, a.sparse_pe_rows);
+  }
+  return waves;
+}
+
+void require(bool present, const HwOp& op, const ArchConfig& a, const char* what) {
+  if (!present)
+    throw Error(str_cat(op.name, " (", op.trace_kind, ") needs ", what, ", which accelerator '", a.name, "' (", a.path,
+                        ") does not have"));
+}
+
+}  // namespace
+
+OpCost cost_op(const HwOp& op, const ArchConfig& a, const EnergyTable& e, TimingMode mode) {
+  OpCost c;
+  double dram_a = 0, dram_w = 0;  // per-operand loads (for one-port-per-operand channels)
+  bool resident = false;          // SCALE-Sim v2 mode: everything preloaded before cycle 0
+  switch (op.kind) {
+    case OpKind::kGemm: {
+      const ArrayConfig& arr = op.unit == Unit::kSaDiag ? a.sa_diag : a.sa_general;
+      require(arr.present(), op, a, op.unit == Unit::kSaDiag ? "SA-Diag (sa_diag_rows)" : "SA-General");
+      GemmOperands o;
+      o.a_bits = o.w_bits = o.out_bits = a.operand_bits;
+      o.psum_bits = a.psum_bits;
+      o.a_in_dram = op.a_in_dram;
+      o.w_in_dram = op.w_in_dram;
+      o.out_to_dram = op.out_to_dram;
+      const GemmTiming t = systolic_gemm({op.M, op.N, op.K, op.batch}, arr, o, a, mode);
+      c.macs = double(op.M) * op.N * op.K * op.batch;
+      c.adds = double(op.bias_elements);
+      c.folds = t.folds * op.batch;
+      c.terms = t.terms;
+      c.compute_cycles = t.compute_cycles;
+      c.mapping_efficiency = t.mapping_efficiency;
+      c.compute_utilization = t.compute_utilization;
+      c.sram_read_bytes = t.sram_read_bytes;
+      c.sram_write_bytes = t.sram_write_bytes;
+      c.sram_port_cycles = t.sram_port_bytes / a.sram_port_bytes_per_cycle;
+      dram_a = t.dram_a_bytes;
+      dram_w = t.dram_w_bytes + t.dram_psum_read_bytes;
+      c.dram_read_bytes = t.dram_read_bytes();
+      c.dram_write_bytes = t.dram_write_bytes();
+      c.tiles = c.folds;
+      resident = t.resident;
+      break;
+    }
+    case OpKind::kColumnSum:
+      require(a.accumulator.present(), op, a, "an accumulator array (accumulator_lanes)");
+      vector_cycles(op, a.accumulator, op.sums, false, c);
+      c.adds = double(op.sums) * op.batch * (op.rows - 1) * op.cols;
+      break;
+    case OpKind::kElementwise:
+      require(a.adder.present(), op, a, "an adder array (adder_lanes)");
+      vector_cycles(op, a.adder, 1, false, c);
+      c.adds = double(op.batch) * op.rows * op.cols;
+      break;
+    case OpKind::kDivideSingle:
+    case OpKind::kDivideMulti:
+      require(a.divider.present(), op, a, "a divider array (divider_lanes)");
+      vector_cycles(op, a.divider, 1, false, c);
+      c.divs = double(op.batch) * op.rows * op.cols;
+      break;
+    case OpKind::kSoftmax:
+      require(a.softmax.present(), op, a, "a softmax unit (softmax_lanes; use --arch softmax-baseline)");
+      vector_cycles(op, a.softmax, a.softmax_passes, true, c);
+      c.adds = 3.0 * op.batch * op.rows * op.cols;  // max compare, subtract, sum
+      c.exps = c.divs = double(op.batch) * op.rows * op.cols;
+      break;
+    case OpKind::kLayerNorm:
+      require(a.layernorm.present(), op, a, "a layernorm post-processor (layernorm_lanes)");
+      vector_cycles(op, a.layernorm, a.layernorm_passes, true, c);
+      c.adds = 4.0 * op.batch * op.rows * op.cols;  // sum, subtract mean, sum of squares, + beta
+      c.muls = 3.0 * op.batch * op.rows * op.cols;  // square, normalise, * gamma
+      c.divs = 2.0 * op.batch * op.rows;            // the mean and the reciprocal square root
+      break;
+    case OpKind::kGelu:
+      require(a.gelu.present(), op, a, "a GELU post-processor (gelu_lanes)");
+      vector_cycles(op, a.gelu, 1, false, c);
+      c.exps = double(op.batch) * op.rows * op.cols;  // erf by table lookup, counted as one exp
+      c.muls = 2.0 * op.batch * op.rows * op.cols;
+      c.adds = double(op.batch) * op.rows * op.cols;
+      break;
+    case OpKind::kPredict: {
+      require(a.predictor.present(), op, a, "a mask predictor (predictor_rows)");
+      GemmOperands o;
+      o.a_bits = o.w_bits = a.predictor.operand_bits;
+      o.out_bits = 8;  // predicted scores before the exp pass (they never leave the predictor)
+      o.psum_bits = a.psum_bits;
+      o.a_in_dram = op.a_in_dram;
+      o.w_in_dram = op.w_in_dram;
+      o.out_to_dram = false;
+      const GemmTiming t = systolic_gemm({op.M, op.N, op.K, op.batch}, a.predictor, o, a, mode);
+      c.low_precision_macs = double(op.M) * op.N * op.K * op.batch;
+      c.folds = t.folds * op.batch;
+      c.terms = t.terms;
+      // two passes over the predicted scores with one exp unit per predictor row: exp and row
+      // sums, then the comparison against theta * sum
+      c.terms.drain += 2 * op.batch * op.M * ceil_div(op.N, a.predictor.rows);
+      c.compute_cycles = c.terms.total();
+      c.exps = c.adds = double(op.batch) * op.M * op.N;
+      c.mapping_efficiency = t.mapping_efficiency;
+      c.compute_utilization = c.low_precision_macs / (double(unit_width(op.unit, a)) * c.compute_cycles);
+      c.sram_read_bytes = t.sram_a_reads * o.a_bits / 8.0 + t.sram_w_reads * o.w_bits / 8.0;
+      c.sram_port_cycles = c.sram_read_bytes / a.sram_port_bytes_per_cycle;
+      dram_a = t.dram_a_bytes;
+      dram_w = t.dram_w_bytes;
+      c.dram_read_bytes = t.dram_read_bytes();
+      c.tiles = c.folds;
+      break;
+    }
+    case OpKind::kSddmm:
+    case OpKind::kSparseSoftmax:
+    case OpKind::kSpmm: {
+      require(a.has_sparse_engine(), op, a, "a sparse engine (sparse_pe_rows; use --arch sanger)");
+      double nnz = 0, segments = 0;
+      const int64_t waves = sparse_waves(op, a, nnz, segments);
+      const int64_t d = op.K;
+      if (op.kind == OpKind::kSparseSoftmax) {
+        // exp in place, then the row sums shift left along the sub-row
+        c.terms.stream = waves * a.sparse_pe_cols;
+        c.terms.drain = a.sparse_exp_latency_cycles;
+        c.exps = c.adds = nnz;
+      } else {
+        c.terms.stream = waves * d;                     // d components stream past each PE
+        c.terms.skew = waves * (a.sparse_pe_cols - 1);  // along the sub-row
+        c.macs = nnz * d;
+        if (op.kind == OpKind::kSpmm) c.adds = (segments - double(op.batch) * op.rows) * d;  // merge split rows
+      }
+      c.compute_cycles = c.terms.total();
+      c.folds = waves;
+      c.load_balance = segments > 0 ? nnz / (a.sparse_pe_cols * segments) : 1.0;
+      const double pe = double(unit_width(op.unit, a));
+      c.mapping_efficiency = waves > 0 ? segments / (double(waves) * a.sparse_pe_rows) : 1.0;
+      c.compute_utilization = op.kind == OpKind::kSparseSoftmax ? nnz / (pe * std::max<int64_t>(c.compute_cycles, 1))
+                                                                  : c.macs / (pe * std::max<int64_t>(c.compute_cycles, 1));
+      c.tiles = std::max<int64_t>(1, waves);
+      break;
+    }
+    case OpKind::kLayout:
+      c.bound = "none";
+      return c;  // addressing only: no work, no traffic
+  }
+  if (op.kind != OpKind::kGemm && op.kind != OpKind::kPredict) {
+    // vector and sparse ops read their inputs and write their outputs through SRAM once per pass
+    c.sram_read_bytes = op.in_bytes;
+    c.sram_write_bytes = op.out_bytes;
+    c.sram_port_cycles = std::max(op.in_bytes, op.out_bytes) / a.sram_port_bytes_per_cycle;
+    if (op.a_in_dram) dram_a = c.dram_read_bytes = op.in_bytes;
+    if (op.out_to_dram) c.dram_write_bytes = op.out_bytes;
+  }
+
+  // Time: the unit, limited by the SRAM port, overlapped with DRAM loads and stores.
+  const double bpc = a.dram_bytes_per_cycle();
+  const double busy = std::max<double>(double(c.compute_cycles), c.sram_port_cycles);
+  c.store_cycles = c.dram_write_bytes / bpc;
+  c.load_cycles = (a.dram_shared_channel ? c.dram_read_bytes : std::max(dram_a, dram_w)) / bpc;
+  const bool touches_dram = c.dram_read_bytes + c.dram_write_bytes > 0;
+  double total;
+  if (mode == TimingMode::kScaleSimV2) {
+    // SCALE-Sim v2 fills the first buffer half before cycle 0 (free cold start) and has no DRAM
+    // latency: with everything resident the time is the compute time at any bandwidth. Otherwise
+    // its trace-driven stalls are approximated by our overlap without the first load.
+    total = resident ? busy
+                     : std::max(busy, overlapped_cycles(busy, c.load_cycles, c.store_cycles, c.tiles, a.double_buffered,
+                                                        a.dram_shared_channel) -
+                                          c.load_cycles / std::max<double>(1, double(c.tiles)));
+  } else {
+    total = overlapped_cycles(busy, c.load_cycles, c.store_cycles, c.tiles, a.double_buffered, a.dram_shared_channel) +
+            (touches_dram ? double(a.dram_latency_cycles) : 0);
+  }
+  c.cycles = static_cast<int64_t>(std::ceil(total - 1e-9));
+  c.stall_cycles = c.cycles - c.compute_cycles;
+  // The binding constraint: the largest of the steady-state totals.
+  const double dram = a.dram_shared_channel ? c.load_cycles + c.store_cycles : std::max(c.load_cycles, c.store_cycles);
+  c.bound = "compute";
+  double best = double(c.compute_cycles);
+  if (c.sram_port_cycles > best) {
+    best = c.sram_port_cycles;
+    c.bound = "sram_port";
+  }
+  if (dram > best) c.bound = a.dram_shared_channel ? "dram" : (c.load_cycles >= c.store_cycles ? "dram_read" : "dram_write");
+  const double work = op.kind == OpKind::kSparseSoftmax ? c.exps : (c.macs + c.low_precision_macs);
+  const double width = double(unit_width(op.unit, a));
+  if (op.kind == OpKind::kGemm || op.kind == OpKind::kPredict || op.kind == OpKind::kSddmm || op.kind == OpKind::kSpmm ||
+      op.kind == OpKind::kSparseSoftmax)
+    c.overall_utilization = work / (width * std::max<int64_t>(c.cycles, 1));
+  else
+    c.overall_utilization = c.compute_utilization * double(c.compute_cycles) / std::max<int64_t>(c.cycles, 1);
+
+  // Energy: actions times the table (leakage is charged on the whole run).
+  c.compute_pj = c.macs * e.mac_pj + c.low_precision_macs * e.predictor_mac_pj + c.adds * e.add_pj + c.muls * e.mul_pj +
+                 c.divs * e.div_pj + c.exps * e.exp_pj;
+  c.sram_pj = c.sram_read_bytes * e.sram_read_pj_per_byte + c.sram_write_bytes * e.sram_write_pj_per_byte;
+  c.dram_pj = (c.dram_read_bytes + c.dram_write_bytes) * e.dram_pj_per_byte;
+  return c;
+}
+
+}  // namespace vt::hw

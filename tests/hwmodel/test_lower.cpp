@@ -1,0 +1,146 @@
+// Lowering a traced DeiT forward pass: the exact operation counts of DeiT-Tiny per layer (the
+// paper's numbers: 87.15 M linear MACs, 14.90 M softmax-attention MACs, 4.88 M Taylor MACs, and
+// divisions per head falling from n^2 to n d + d), MAC conservation against the trace, the units
+// Algorithm 1's steps land on, and the errors for what cannot be lowered.
+#include <doctest/doctest.h>
+
+#include <map>
+
+#include "core/autograd.h"
+#include "core/rng.h"
+#include "core/trace.h"
+#include "hwmodel/lower.h"
+#include "hwmodel/model.h"
+#include "hwmodel_test_util.h"
+#include "vit/deit.h"
+
+using namespace vt;
+using namespace vt::hw;
+using namespace vt::hw::test;
+
+namespace {
+
+std::vector<TraceRecord> trace_tiny(vit::AttentionKind kind, int64_t depth = 12) {
+  vit::DeitConfig cfg = vit::deit_config("deit_tiny_patch16_224");
+  cfg.attn = kind;
+  cfg.depth = depth;
+  vit::Deit model(cfg);
+  Generator gen(0);
+  model.init(gen);
+  Trace trace;
+  NoGradGuard no_grad;
+  TraceSession on(trace);
+  model.forward(randn({1, 3, 224, 224}, &gen), nn::Context{});
+  return trace.records;
+}
+
+// MACs and divisions of block 0, by category.
+struct Counts {
+  double linear = 0, attention = 0, divs = 0;
+};
+Counts block0(const Report& r) {
+  Counts c;
+  for (size_t i = 0; i < r.ops.size(); ++i) {
+    if (r.ops[i].layer != "blocks.0") continue;
+    if (r.ops[i].attention) {
+      c.attention += r.costs[i].macs;
+      c.divs += r.costs[i].divs;
+    } else if (r.ops[i].trace_kind == "linear") {
+      c.linear += r.costs[i].macs;
+    }
+  }
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("DeiT-Tiny per layer: the paper's MAC and division counts") {
+  const Report soft = evaluate(lower_trace(trace_tiny(vit::AttentionKind::kSoftmax, 1)), load_arch_config("softmax-baseline"), energy45());
+  const Report tay = evaluate(lower_trace(trace_tiny(vit::AttentionKind::kTaylor, 1)), load_arch_config("vitality"), energy45());
+  const Counts s = block0(soft), t = block0(tay);
+  // linear: QKV 3 n D^2 + proj n D^2 + MLP 8 n D^2 with n = 197, D = 192
+  CHECK(s.linear == 197.0 * 192 * 192 * 12);
+  CHECK(s.linear == 87146496);
+  CHECK(t.linear == s.linear);
+  // softmax attention: Q K^T and P V, 2 n^2 d per head, 3 heads
+  CHECK(s.attention == 2.0 * 197 * 197 * 64 * 3);
+  CHECK(s.attention == 14902656);
+  // Taylor: K^T V and Q G (n d^2 each) and Q k_sum^T (n d), per head
+  CHECK(t.attention == (2.0 * 197 * 64 * 64 + 197 * 64) * 3);
+  CHECK(t.attention == 4879296);
+  // divisions per head: n^2 (softmax) against n d + d (the mean and step 6): 38809 / 12672
+  CHECK(s.divs / 3 == 197.0 * 197);
+  CHECK(t.divs / 3 == 197.0 * 64 + 64);
+  CHECK(s.divs / t.divs == doctest::Approx(3.0626).epsilon(1e-3));  // about n / d = 3.08
+}
+
+TEST_CASE("every traced MAC is lowered exactly once") {
+  for (vit::AttentionKind kind : {vit::AttentionKind::kSoftmax, vit::AttentionKind::kTaylor, vit::AttentionKind::kSparse}) {
+    const std::vector<TraceRecord> records = trace_tiny(kind, 2);
+    double traced = 0;  // 2 flops per MAC in the trace's linear and attention GEMM records
+    for (const TraceRecord& r : records)
+      if (r.kind == "linear" || r.kind == "softmax_qk" || r.kind == "softmax_pv" || r.kind == "taylor_context" ||
+          r.kind == "sparse_sddmm" || r.kind == "sparse_spmm")
+        traced += r.flops / 2;
+      else if (r.kind == "taylor_numerator")
+        traced += (r.flops - r.attrs.at("heads") * r.attrs.at("n") * r.attrs.at("d")) / 2;  // minus the + sqrt(d) v_sum adds
+      else if (r.kind == "taylor_normalizer")
+        traced += (r.flops - r.attrs.at("heads") * r.attrs.at("n")) / 2;  // minus the + n sqrt(d) adds
+    const char* arch = kind == vit::AttentionKind::kSoftmax ? "softmax-baseline" : kind == vit::AttentionKind::kSparse ? "sanger" : "vitality";
+    const Report r = evaluate(lower_trace(records), load_arch_config(arch), energy45());
+    CAPTURE(arch);
+    CHECK(r.macs == traced);
+  }
+}
+
+TEST_CASE("Algorithm 1's steps land on the units the paper names") {
+  const std::vector<HwOp> ops = lower_trace(trace_tiny(vit::AttentionKind::kTaylor, 1));
+  std::map<std::string, Unit> unit;
+  for (const HwOp& op : ops)
+    if (op.attention) unit[op.name.substr(op.name.rfind('.') + 1)] = op.unit;
+  CHECK(unit.at("step1a_3v_column_sums") == Unit::kAccumulator);
+  CHECK(unit.at("step1b_mean") == Unit::kDivider);
+  CHECK(unit.at("step1c_center") == Unit::kAdder);
+  CHECK(unit.at("step2_context") == Unit::kSaGeneral);
+  CHECK(unit.at("step3_ksum") == Unit::kAccumulator);
+  CHECK(unit.at("step4a_q_ksum") == Unit::kSaDiag);
+  CHECK(unit.at("step5a_qg") == Unit::kSaGeneral);
+  CHECK(unit.at("step4b_5b_add") == Unit::kAdder);
+  CHECK(unit.at("step6_divide") == Unit::kDivider);
+  // reductions over all tokens are barriers: the mean, and G and k_sum before steps 4 and 5
+  for (const HwOp& op : ops) {
+    const std::string step = op.name.substr(op.name.rfind('.') + 1);
+    if (step == "step1b_mean" || step == "step4a_q_ksum" || step == "step5a_qg") {
+      bool barrier = false;
+      for (const Dep& d : op.deps) barrier |= d.kind == EdgeKind::kBarrier;
+      CHECK_MESSAGE(barrier, step);
+    }
+  }
+}
+
+TEST_CASE("what cannot be lowered or run is an error that says so") {
+  std::vector<TraceRecord> records = trace_tiny(vit::AttentionKind::kSoftmax, 1);
+  CHECK_THROWS_WITH_AS(evaluate(lower_trace(records), load_arch_config("vitality"), energy45()),
+                       doctest::Contains("softmax unit"), Error);
+  records[3].backward = true;
+  CHECK_THROWS_WITH_AS(lower_trace(records), doctest::Contains("backward"), Error);
+  TraceRecord odd;
+  odd.kind = "fft";
+  odd.scope = "blocks.0.mixer";
+  CHECK_THROWS_WITH_AS(lower_trace({odd}), doctest::Contains("no lowering for traced op 'fft'"), Error);
+  CHECK_THROWS_WITH_AS(lower_trace({}), doctest::Contains("empty"), Error);
+}
+
+TEST_CASE("GEMM tables in SCALE-Sim's format") {
+  const std::vector<HwOp> ops = parse_gemm_workload("Layer,M,N,K,\nqkv,197,576,192,\nattn,197,197,64,3\n", "w.csv");
+  REQUIRE(ops.size() == 2);
+  CHECK(ops[0].name == "qkv");
+  CHECK(ops[0].M == 197);
+  CHECK(ops[0].N == 576);
+  CHECK(ops[0].K == 192);
+  CHECK(ops[1].batch == 3);
+  CHECK_THROWS_WITH_AS(parse_gemm_workload("Layer,M,N,K\nx,197,0,64\n", "w.csv"), doctest::Contains("w.csv:2: N = '0'"), Error);
+  CHECK_THROWS_WITH_AS(parse_gemm_workload("Layer,M,N,K\nx,197,64\n", "w.csv"), doctest::Contains("w.csv:2"), Error);
+  CHECK_THROWS_WITH_AS(parse_gemm_workload("a,b,c\n", "w.csv"), doctest::Contains("header"), Error);
+  CHECK_THROWS_WITH_AS(parse_gemm_workload("Layer,M,N,K\n", "w.csv"), doctest::Contains("no GEMM rows"), Error);
+}

@@ -1,0 +1,146 @@
+// Whole-model invariants on DeiT-Tiny for each accelerator: utilisation at most 1, DRAM traffic
+// at least the compulsory bytes, every op at least its roofline bound, totals that only improve
+// with more bandwidth, bigger buffers or bigger arrays, and the pipeline never slower than running
+// the ops one by one.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+
+#include "core/autograd.h"
+#include "core/json.h"
+#include "core/rng.h"
+#include "core/trace.h"
+#include "hwmodel/lower.h"
+#include "hwmodel/model.h"
+#include "hwmodel/report.h"
+#include "hwmodel_test_util.h"
+#include "vit/deit.h"
+
+using namespace vt;
+using namespace vt::hw;
+using namespace vt::hw::test;
+
+namespace {
+
+struct Workload {
+  std::vector<HwOp> ops;
+  double weight_bytes = 0;
+};
+
+Workload tiny(vit::AttentionKind kind, int64_t depth = 2) {
+  vit::DeitConfig cfg = vit::deit_config("deit_tiny_patch16_224");
+  cfg.attn = kind;
+  cfg.depth = depth;
+  vit::Deit model(cfg);
+  Generator gen(0);
+  model.init(gen);
+  Trace trace;
+  {
+    NoGradGuard no_grad;
+    TraceSession on(trace);
+    model.forward(randn({1, 3, 224, 224}, &gen), nn::Context{});
+  }
+  Workload w;
+  w.ops = lower_trace(trace.records);
+  for (const auto& [name, p] : model.parameters())
+    if (name.find("weight") != std::string::npos && p.dim() == 2) w.weight_bytes += 2.0 * p.numel();  // the GEMM weights
+  return w;
+}
+
+const std::pair<vit::AttentionKind, const char*> kSetups[] = {{vit::AttentionKind::kTaylor, "vitality"},
+                                                              {vit::AttentionKind::kSoftmax, "softmax-baseline"},
+                                                              {vit::AttentionKind::kSparse, "sanger"}};
+
+}  // namespace
+
+TEST_CASE("per-op invariants: utilisation <= 1, roofline bound, compulsory traffic") {
+  for (const auto& [kind, name] : kSetups) {
+    CAPTURE(name);
+    const ArchConfig arch = load_arch_config(name);
+    const Workload w = tiny(kind);
+    const Report r = evaluate(w.ops, arch, energy45());
+    double dram_read = 0;
+    for (size_t i = 0; i < r.ops.size(); ++i) {
+      const OpCost& c = r.costs[i];
+      CAPTURE(r.ops[i].name);
+      dram_read += c.dram_read_bytes;
+      if (r.ops[i].kind == OpKind::kLayout) continue;
+      for (double u : {c.mapping_efficiency, c.compute_utilization, c.overall_utilization}) {
+        CHECK(u > 0);
+        CHECK(u <= 1 + 1e-12);
+      }
+      const double pes = double(unit_width(r.ops[i].unit, arch));
+      const double roofline = std::max((c.macs + c.low_precision_macs) / pes,
+                                       (c.dram_read_bytes + c.dram_write_bytes) / arch.dram_bytes_per_cycle());
+      CHECK(double(c.cycles) >= roofline - 1e-9);
+      CHECK(c.cycles >= c.compute_cycles);
+    }
+    // every weight and the image are read from DRAM at least once
+    CHECK(dram_read >= w.weight_bytes + 3.0 * 224 * 224 * 2);
+    CHECK(r.cycles <= r.serial_cycles + 1e-6);
+    CHECK(r.sa_general_utilization <= 1.0);
+    CHECK(r.energy_pj() == doctest::Approx(r.compute_pj + r.sram_pj + r.dram_pj + r.leakage_energy_pj));
+    double attributed = 0;
+    for (double c : r.attributed_cycles) attributed += c;
+    CHECK(attributed == doctest::Approx(r.cycles));
+  }
+}
+
+TEST_CASE("time never grows with more bandwidth, bigger buffers or a bigger array") {
+  const Workload w = tiny(vit::AttentionKind::kTaylor);
+  auto cycles = [&](std::initializer_list<std::pair<std::string, std::string>> keys) {
+    return evaluate(w.ops, arch_with("vitality", keys), energy45()).cycles;
+  };
+  double prev = 1e300;
+  for (const char* bw : {"8e9", "32e9", "128e9", "512e9", "4e12"}) {
+    const double c = cycles({{"dram_bytes_per_s", bw}});
+    CHECK(c <= prev);
+    prev = c;
+  }
+  prev = 1e300;
+  for (const char* kib : {"32", "64", "256", "1024", "8192"}) {
+    const double c = cycles({{"sram_kib_ifmap", kib}, {"sram_kib_filter", kib}, {"sram_kib_ofmap", kib}});
+    CHECK(c <= prev);
+    prev = c;
+  }
+  prev = 1e300;
+  for (const char* side : {"8", "16", "32", "64"}) {
+    const double c = cycles({{"sa_general_rows", side}, {"sa_general_cols", side}});
+    CHECK(c <= prev);
+    prev = c;
+  }
+}
+
+TEST_CASE("without a pipeline every op runs alone; with one, ViTALiTy overlaps its units") {
+  const Workload w = tiny(vit::AttentionKind::kTaylor);
+  const Report serial = evaluate(w.ops, arch_with("vitality", {{"pipeline_chunk_tokens", "0"}}), energy45());
+  CHECK(serial.cycles == doctest::Approx(serial.serial_cycles));
+  CHECK(serial.segments.size() == serial.ops.size());
+  const Report piped = evaluate(w.ops, load_arch_config("vitality"), energy45());
+  CHECK(piped.cycles < serial.cycles);
+  CHECK(piped.dynamic_energy_pj <= serial.dynamic_energy_pj);  // streamed tensors skip DRAM
+}
+
+TEST_CASE("SCALE-Sim v2 mode: its free cold start and off-by-one over a GEMM table") {
+  // Operands that fit in half their buffers never stall in SCALE-Sim v2, at any bandwidth: the
+  // op time is its compute time, one cycle short of the closed form.
+  const std::vector<HwOp> ops = parse_gemm_workload("Layer,M,N,K\nqkv,197,64,192\n", "w.csv");
+  for (const char* bw : {"1e9", "128e9"}) {
+    const ArchConfig arch = arch_with("vitality", {{"dram_bytes_per_s", bw}, {"dram_latency_cycles", "0"}});
+    const Report v2 = evaluate(ops, arch, energy45(), TimingMode::kScaleSimV2);
+    CHECK(v2.cycles == 3491);
+  }
+  const ArchConfig slow = arch_with("vitality", {{"dram_bytes_per_s", "1e9"}});
+  CHECK(evaluate(ops, slow, energy45()).cycles > 3492);  // our default pays for the loads
+}
+
+TEST_CASE("reports: CSV rows per op and layer, JSON with every table") {
+  const Report r = evaluate(tiny(vit::AttentionKind::kTaylor, 1).ops, load_arch_config("vitality"), energy45());
+  const std::string ops = ops_csv(r), layers = layers_csv(r), json = report_json(r), text = report_text(r, true);
+  CHECK(std::count(ops.begin(), ops.end(), '\n') == static_cast<long>(r.ops.size() + 1));
+  CHECK(ops.rfind("layer,op,kind,unit,shape,segment,macs,cycles,compute_cycles,preload,stream,skew,drain", 0) == 0);
+  CHECK(std::count(layers.begin(), layers.end(), '\n') == static_cast<long>(r.layers.size() + 1));
+  CHECK(Json::parse(json).find("ops")->size() == r.ops.size());
+  CHECK(text.find("step4a_q_ksum") != std::string::npos);
+  CHECK(text.find("sa_diag") != std::string::npos);
+}
