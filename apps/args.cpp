@@ -2,6 +2,7 @@
 #include "apps/args.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <climits>
 #include <cstdint>
@@ -161,6 +162,8 @@ bool ArgParser::was_set(const std::string& name) const {
 bool ArgParser::parse(int argc, char** argv, int first) {
   for (int i = first; i < argc; ++i) {
     std::string arg = argv[i];
+    // one-letter short flags (timm's -b) are spelled "-b" and registered as aliases ("b")
+    if (arg.size() == 2 && arg[0] == '-' && std::isalpha(static_cast<unsigned char>(arg[1])) && arg != "-h") arg = "-" + arg;
     if (arg == "-h" || arg == "--help") {
       std::cout << help();
       return false;

@@ -97,11 +97,13 @@ void save_training_checkpoint(const std::string& path, const SaveInputs& in) {
   smeta["max_accuracy"] = buf;
   smeta["args"] = settings_json(in.args).dump();
   smeta["optimizer"] = in.args.opt;
+  smeta["world_size"] = std::to_string(in.args.world_size);
   smeta["format_version"] = "1";
   nn::save_checkpoint(path, in.model.parameters(), state, wmeta, smeta);
 }
 
-bool resume_training(const std::string& path, vit::Deit& model, nn::Optimizer& opt, nn::ModelEma* ema, Progress& p) {
+bool resume_training(const std::string& path, vit::Deit& model, nn::Optimizer& opt, nn::ModelEma* ema, Progress& p,
+                     int64_t* world_size) {
   nn::LoadedCheckpoint c = nn::load_checkpoint(path);
   nn::load_into(model.parameters(), c.weights, /*strict=*/true);
   if (!c.state) return false;
@@ -127,6 +129,10 @@ bool resume_training(const std::string& path, vit::Deit& model, nn::Optimizer& o
   p.loss_sum = std::stod(meta("loss_sum"));
   p.lr_sum = std::stod(meta("lr_sum"));
   p.max_accuracy = std::stod(meta("max_accuracy"));
+  if (world_size) {
+    auto it = s.metadata.find("world_size");
+    *world_size = it == s.metadata.end() ? 1 : std::stoll(it->second);
+  }
   return true;
 }
 

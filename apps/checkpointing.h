@@ -33,7 +33,10 @@ void save_training_checkpoint(const std::string& path, const SaveInputs& in);
 // Restores weights, optimizer, EMA and progress from a checkpoint pair. Without a .state file
 // only the weights are loaded (deit's behaviour when a checkpoint lacks optimizer state).
 // Returns true when a state was restored.
-bool resume_training(const std::string& path, vit::Deit& model, nn::Optimizer& opt, nn::ModelEma* ema, Progress& progress);
+// `world_size`, when given, receives the number of processes that wrote the checkpoint (1 for
+// checkpoints from before distributed training).
+bool resume_training(const std::string& path, vit::Deit& model, nn::Optimizer& opt, nn::ModelEma* ema, Progress& progress,
+                     int64_t* world_size = nullptr);
 
 // A model built from a checkpoint's card (no flags needed), with its weights loaded.
 struct LoadedModel {

@@ -7,6 +7,7 @@
 
 #include "apps/runtime.h"
 #include "core/autograd.h"
+#include "core/dist.h"
 #include "core/ops.h"
 #include "core/rng.h"
 
@@ -16,6 +17,39 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 constexpr uint64_t kStepStream = 0x73746570ULL;  // "step": dropout / drop-path draws
+
+// Data parallelism: every rank's gradients are summed and divided by the world size, so each
+// rank takes the same optimiser step as one process with the whole batch would. One flat buffer
+// (a single allreduce): with ranks on one machine or a fast network this costs a few ms per step
+// against seconds of compute, so overlapping it with the backward pass does not pay here.
+void average_gradients(const nn::Parameters& params, std::vector<float>& buffer) {
+  int64_t total = 0;
+  for (const nn::NamedTensor& p : params) total += p.tensor.numel();
+  buffer.assign(static_cast<size_t>(total), 0.f);
+  int64_t at = 0;
+  for (const nn::NamedTensor& p : params) {
+    const Tensor g = p.tensor.grad();
+    if (g.defined()) std::copy(g.data(), g.data() + g.numel(), buffer.data() + at);
+    at += p.tensor.numel();
+  }
+  dist::allreduce_sum(buffer.data(), total);
+  const float inv = 1.f / static_cast<float>(dist::world_size());
+  at = 0;
+  for (const nn::NamedTensor& p : params) {
+    Tensor g = p.tensor.grad();
+    if (g.defined()) {
+      float* d = g.data();
+      for (int64_t i = 0; i < g.numel(); ++i) d[i] = buffer[static_cast<size_t>(at + i)] * inv;
+    }
+    at += p.tensor.numel();
+  }
+}
+
+// The mean of a value over the ranks (every rank gets it).
+double global_mean(double v) {
+  dist::allreduce_sum(&v, 1);
+  return v / dist::world_size();
+}
 
 // deit's "[ 40/147]": the index right-aligned to the width of the total.
 std::string progress_index(int64_t i, int64_t total) {
@@ -70,6 +104,7 @@ data::LoaderOptions loader_options(const TrainArgs& a, bool train, int64_t num_c
   o.seed = static_cast<uint64_t>(a.seed);
   o.rank = a.rank;
   o.world_size = a.world_size;
+  o.pad_shards = train;  // evaluation: disjoint shards, every image exactly once
   o.strict = a.strict;
   o.cache_decoded = a.cache_decoded;
   o.transform = transform_config(a);
@@ -121,9 +156,10 @@ EpochStats train_one_epoch(TrainContext& c, Progress& p) {
   const int64_t total = c.loader.batches_per_epoch();
   const int64_t limit = a.max_steps > 0 ? std::min<int64_t>(total, a.max_steps) : total;
   const std::string header = str_cat("Epoch: [", p.epoch, "]");
-  const bool tty = stdout_is_terminal();
+  const bool tty = stdout_is_terminal() && dist::world_size() == 1;  // mpirun gives rank 0 a pty: plain lines
   SmoothedValue loss_meter, iter_time, data_time;
   const nn::Parameters params = c.model.parameters();
+  std::vector<float> grad_buffer;
   const auto t_epoch = Clock::now();
   c.loader.start_epoch(p.epoch, p.step_in_epoch);
   int64_t images = 0;
@@ -145,12 +181,15 @@ EpochStats train_one_epoch(TrainContext& c, Progress& p) {
     Tensor logits = c.model.forward(batch->images, nn::Context{true, &gen});
     Tensor loss = batch->targets.defined() ? cross_entropy_soft(logits, batch->targets)
                                            : cross_entropy(logits, batch->labels, static_cast<float>(a.smoothing));
-    const float loss_value = loss.item();
+    // the mean over all ranks: what one process with the whole batch would log, and every rank
+    // sees the same value, so a non-finite loss stops them all at the same step
+    const float loss_value = static_cast<float>(dist::world_size() > 1 ? global_mean(loss.item()) : loss.item());
     if (!std::isfinite(loss_value))
       throw NonFiniteLoss(str_cat("Loss is ", loss_value, " at epoch ", p.epoch, " step ", step, " (global step ",
                                   p.global_step, "), stopping training"));
     c.opt.zero_grad();
     loss.backward();
+    if (dist::world_size() > 1) average_gradients(params, grad_buffer);
     if (a.clip_grad) nn::clip_grad_norm(params, *a.clip_grad);
     c.opt.step(lr);
     if (c.ema) c.ema->update(params);
@@ -178,7 +217,9 @@ EpochStats train_one_epoch(TrainContext& c, Progress& p) {
                   loss_meter.median());
     }
     std::fflush(stdout);
-    if (interrupted()) {
+    // Ctrl-C reaches the ranks at different moments: they agree to stop after the same step.
+    const bool stop = dist::world_size() > 1 ? global_mean(interrupted() ? 1.0 : 0.0) > 0 : interrupted();
+    if (stop) {
       st.interrupted = true;
       break;
     }
@@ -186,7 +227,9 @@ EpochStats train_one_epoch(TrainContext& c, Progress& p) {
   st.steps = p.step_in_epoch;
   st.seconds = since(t_epoch);
   st.wait_seconds = c.loader.wait_seconds();
-  st.images_per_s = images / std::max(st.seconds, 1e-9);
+  double all_images = static_cast<double>(images);
+  dist::allreduce_sum(&all_images, 1);  // throughput of the whole job
+  st.images_per_s = all_images / std::max(st.seconds, 1e-9);
   st.train_loss = st.steps ? p.loss_sum / st.steps : 0;
   st.train_lr = st.steps ? p.lr_sum / st.steps : 0;
   st.densities = c.model.densities();
@@ -245,6 +288,14 @@ EvalStats evaluate(vit::Deit& model, data::DataLoader& loader, int log_interval,
       std::fflush(stdout);
     }
   }
+  // Ranks evaluate disjoint shards: sum the counts (deit's dist_eval, without duplicated samples).
+  double sums[5] = {double(st.images), loss_sum, double(batches), double(correct1), double(correct5)};
+  dist::allreduce_sum(sums, 5);
+  st.images = static_cast<int64_t>(sums[0]);
+  loss_sum = sums[1];
+  batches = static_cast<int64_t>(sums[2]);
+  correct1 = static_cast<int64_t>(sums[3]);
+  correct5 = static_cast<int64_t>(sums[4]);
   // deit: accuracies weighted by batch size, the loss an unweighted mean of per-batch means
   st.loss = batches ? loss_sum / batches : 0;
   st.acc1 = st.images ? 100.0 * correct1 / st.images : 0;

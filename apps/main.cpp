@@ -1,11 +1,13 @@
 // vitality: one executable, git-style subcommands (DESIGN.md section 8). main() is the only place
 // that turns an exception into an exit code: 2 for usage errors, 1 for everything else.
+#include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <string>
 
 #include "apps/args.h"
 #include "apps/commands.h"
+#include "core/dist.h"
 
 namespace {
 
@@ -23,6 +25,7 @@ const Command kCommands[] = {
     {"demo", vt::apps::run_demo, "fit a small MLP with the autograd engine and print the falling loss"},
     {"inspect", vt::apps::run_inspect, "list the tensors, parameter count and metadata of a safetensors file or a model"},
     {"hw", vt::apps::run_hw, "cycles, latency and energy of a forward pass on the ViTALiTy accelerator and its baselines"},
+    {"bench", vt::apps::run_bench, "inference and training throughput with timm's benchmark columns, against the BLAS roofline"},
     {"bench-ops", vt::apps::run_bench_ops, "micro-benchmarks of core kernels against raw BLAS and copy bandwidth"},
     {"bench-loader", vt::apps::run_bench_loader, "data-loader throughput and the data wait of DeiT training steps on JPEGs"},
 };
@@ -32,9 +35,21 @@ void usage(std::ostream& os) {
   for (const Command& c : kCommands) os << "  " << c.name << std::string(14 - std::strlen(c.name), ' ') << c.summary << "\n";
 }
 
-}  // namespace
+std::string rank_prefix() {
+  return vt::dist::world_size() > 1 ? "rank " + std::to_string(vt::dist::rank()) + ": " : "";
+}
 
-int main(int argc, char** argv) {
+// One rank failing must end the whole job: the others would wait forever in the next collective.
+int fail(int code) {
+  if (vt::dist::world_size() > 1) {
+    std::cerr.flush();
+    vt::dist::abort(code);
+  }
+  return code;
+}
+
+// The command line, without MPI's setup and teardown.
+int run(int argc, char** argv) {
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
     usage(argc < 2 ? std::cerr : std::cout);
     return argc < 2 ? 2 : 0;
@@ -44,14 +59,25 @@ int main(int argc, char** argv) {
     try {
       return c.run(argc, argv);
     } catch (const vt::apps::UsageError& e) {
-      std::cerr << "vitality " << c.name << ": " << e.what() << "\n";
-      return 2;
+      std::cerr << "vitality " << c.name << ": " << rank_prefix() << e.what() << "\n";
+      return fail(2);
     } catch (const std::exception& e) {
-      std::cerr << "vitality " << c.name << ": error: " << e.what() << "\n";
-      return 1;
+      std::cerr << "vitality " << c.name << ": " << rank_prefix() << "error: " << e.what() << "\n";
+      return fail(1);
     }
   }
   std::cerr << "vitality: unknown command '" << argv[1] << "'\n";
   usage(std::cerr);
   return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  vt::dist::init(argc, argv);  // MPI, when started by mpirun or srun
+  if (vt::dist::world_size() > 1 && !vt::dist::is_main() && !std::freopen("/dev/null", "w", stdout))
+    std::perror("vitality: stdout");  // only rank 0 prints (errors still reach stderr)
+  const int code = run(argc, argv);
+  vt::dist::finalize();
+  return code;
 }

@@ -18,6 +18,7 @@
 #include "apps/plot.h"
 #include "apps/runtime.h"
 #include "apps/train_args.h"
+#include "core/dist.h"
 #include "core/fileio.h"
 #include "core/rng.h"
 #include "core/threads.h"
@@ -87,7 +88,16 @@ RunResult run_single(TrainArgs a, const Datasets& ds) {
   Progress progress;
   progress.epoch = a.start_epoch;
   if (!a.resume.empty()) {
-    const bool with_state = resume_training(a.resume, model, *opt, ema.get(), progress);
+    int64_t saved_world = 0;
+    const bool with_state = resume_training(a.resume, model, *opt, ema.get(), progress, &saved_world);
+    if (with_state && saved_world != a.world_size && progress.step_in_epoch > 0) {
+      // the steps of an epoch are cut differently with another number of ranks: redo this epoch
+      std::printf("Resuming with %d processes (the checkpoint was written by %lld): epoch %lld restarts from its first step\n",
+                  a.world_size, static_cast<long long>(saved_world), static_cast<long long>(progress.epoch));
+      progress.global_step -= progress.step_in_epoch;
+      progress.step_in_epoch = 0;
+      progress.loss_sum = progress.lr_sum = 0;
+    }
     if (with_state)
       std::printf("Resumed from %s at epoch %lld step %lld\n", a.resume.c_str(), static_cast<long long>(progress.epoch),
                   static_cast<long long>(progress.step_in_epoch));
@@ -109,8 +119,9 @@ RunResult run_single(TrainArgs a, const Datasets& ds) {
            " images per process) is smaller than one batch of ", a.batch_size);
   const nn::LrSchedule sched = lr_schedule(a, a.max_steps > 0 ? std::min(a.max_steps, train_loader.batches_per_epoch())
                                                               : train_loader.batches_per_epoch());
-  if (!a.output_dir.empty()) make_directories(a.output_dir);
-  const std::string ckpt = a.output_dir.empty() ? "" : a.output_dir + "/checkpoint.safetensors";
+  if (!a.output_dir.empty() && dist::is_main()) make_directories(a.output_dir);
+  // rank 0 alone writes checkpoints and log.txt (the others hold the same weights)
+  const std::string ckpt = a.output_dir.empty() || !dist::is_main() ? "" : a.output_dir + "/checkpoint.safetensors";
   std::printf("Start training for %d epochs\n", a.epochs);
   std::fflush(stdout);
   TrainContext ctx{model, train_loader, *opt, sched, ema.get(), a};
@@ -163,7 +174,7 @@ RunResult run_single(TrainArgs a, const Datasets& ds) {
     const int64_t finished_epoch = progress.epoch;
     progress.step_in_epoch = 0;
     progress.loss_sum = progress.lr_sum = 0;
-    if (!a.output_dir.empty()) {
+    if (!ckpt.empty()) {
       Progress next = progress;
       next.epoch = finished_epoch + 1;
       save_training_checkpoint(ckpt, SaveInputs{model, *opt, ema.get(), next, a, ds.classes});
@@ -219,6 +230,30 @@ RunResult run_single(TrainArgs a, const Datasets& ds) {
   return res;
 }
 
+// Every rank must run the same job: rank 0's resolved settings (and the checkpoint it resumes
+// from) against each rank's own; a difference ends the job naming the rank and the setting.
+void check_same_settings(const TrainArgs& a) {
+  Json mine = settings_json(a);
+  mine.set("rank", 0);  // the only setting allowed to differ
+  if (!a.resume.empty()) {  // the same file on every rank (a shared file system, or copies of one save)
+    const nn::SafetensorsFile f = nn::load_safetensors(a.resume);
+    auto id = f.metadata.find("checkpoint_id");
+    mine.set("resume_checkpoint_id", Json(id == f.metadata.end() ? std::string("(none)") : id->second));
+  }
+  std::string text = mine.dump();
+  const std::string own = text;
+  dist::broadcast(text);
+  if (text == own) return;
+  const Json ref = Json::parse(text);
+  for (const auto& [key, value] : mine.members()) {
+    const Json* other = ref.find(key);
+    if (!other || other->dump() != value.dump())
+      throw Error(str_cat("setting '", key, "' is ", value.dump(), " here but ",
+                          other ? other->dump() : std::string("absent"), " on rank 0: every rank must run the same job"));
+  }
+  throw Error("the settings differ from rank 0's");
+}
+
 void print_startup(const TrainArgs& a, const Datasets& ds) {
   std::printf("%s", settings_table(a).c_str());
   std::printf("effective lr: %.6g (%s)\n", effective_lr(a),
@@ -226,6 +261,9 @@ void print_startup(const TrainArgs& a, const Datasets& ds) {
   std::printf("%s", ds.summary.c_str());
   std::printf("threads: %d (hardware %d), data workers: %d, BLAS: %s\n", num_threads(), hardware_threads(), a.num_workers,
               blas_info().c_str());
+  if (a.world_size > 1)
+    std::printf("distributed: %d processes over MPI, batch %d per process (%d in all); rank 0 logs and checkpoints\n",
+                a.world_size, a.batch_size, a.batch_size * a.world_size);
   std::fflush(stdout);
 }
 
@@ -320,8 +358,11 @@ int run_train(int argc, char** argv) {
                         !a.eval && a.resume.empty();
   if (a.data_path.empty() && a.preset.empty() && !p.was_set("data-set")) a.preset = "fmnist";
   apply_preset(a, p);
+  a.rank = dist::rank();
+  a.world_size = dist::world_size();
   validate(a);
   set_num_threads(a.threads > 0 ? a.threads : hardware_threads());
+  if (a.world_size > 1) check_same_settings(a);
   install_interrupt_handler();
   if (main_job) return run_main_job(a);
   VT_CHECK(!a.eval || !a.resume.empty(), "--eval needs --resume CHECKPOINT (the weights to evaluate)");

@@ -2,10 +2,12 @@
 // checks, and freeing of the graph. The per-op backward closures live beside their forwards.
 #include "core/autograd.h"
 
+#include <chrono>
 #include <unordered_set>
 
 #include "core/ops.h"
 #include "core/threads.h"
+#include "core/trace.h"
 
 namespace vt {
 
@@ -48,6 +50,7 @@ void record_op(Tensor& out, const char* op, std::vector<Tensor> inputs, Backward
   node->inputs = std::move(inputs);
   node->backward = std::move(fn);
   node->out_shape = out.shape();
+  if (const Trace* t = active_trace()) node->scope = t->scope_name();  // for profiles of backward
   out.impl()->grad_fn = std::move(node);
   out.impl()->requires_grad = true;
 }
@@ -150,6 +153,8 @@ void run_backward(const Tensor& root, Tensor seed) {
   VT_CHECK(!root_node->released, "backward: the graph behind this tensor was already freed by an "
            "earlier backward(); run the forward pass again");
   BackwardFlag flag;
+  Trace* trace = active_trace();
+  const bool timing = trace && trace->time_ops;  // profile: one record per backward closure
   std::vector<std::shared_ptr<Node>> order = topological_order(root_node);
   root_node->grad = seed.detach();
   for (const std::shared_ptr<Node>& node : order) {
@@ -157,7 +162,18 @@ void run_backward(const Tensor& root, Tensor seed) {
              "backward() (op '", node->op, "'); run the forward pass again");
     Tensor grad_out = std::move(node->grad);
     if (grad_out.defined()) {
+      const auto t0 = timing ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
       Grads grads = node->backward(grad_out);
+      if (timing) {
+        TraceRecord r;
+        r.kind = node->op;
+        r.scope = node->scope;
+        r.output = node->out_shape;
+        r.backward = true;
+        r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        r.attrs["closure"] = 1;  // the whole closure (ops it calls may add records of their own)
+        trace->records.push_back(std::move(r));
+      }
       grad_out = Tensor();
       VT_ASSERT(grads.size() == node->inputs.size());
       for (size_t i = 0; i < grads.size(); ++i) {

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "core/tensor.h"
@@ -33,6 +34,7 @@ struct Node {
   BackwardFn backward;         // grad of the output -> grads of the inputs (same order)
   Tensor grad;                 // gradient of the output, accumulated during backward()
   Shape out_shape;
+  std::string scope;      // the op trace's scope when recorded under a Trace (profiles), else empty
   bool released = false;  // set once backward() has run through this node
   ~Node();                // iterative teardown: a 10^6-op chain must not overflow the stack
 };

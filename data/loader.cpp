@@ -39,6 +39,7 @@ DataLoader::~DataLoader() { stop_workers(); }
 
 int64_t DataLoader::samples_per_epoch() const {
   const int64_t n = ds_->size(), w = opt_.world_size;
+  if (!opt_.pad_shards) return (n - opt_.rank + w - 1) / w;  // this rank's share, unpadded
   return (n + w - 1) / w;  // padded as DistributedSampler
 }
 
@@ -67,7 +68,7 @@ void DataLoader::start_epoch(int64_t epoch, int64_t first_batch) {
     Generator g = Generator::derive(opt_.seed, static_cast<uint64_t>(epoch), 0x5eedULL);
     for (int64_t i = n - 1; i > 0; --i) std::swap(perm[i], perm[g.randint(0, i + 1)]);
   }
-  const int64_t per_rank = samples_per_epoch(), total = per_rank * opt_.world_size;
+  const int64_t total = opt_.pad_shards ? samples_per_epoch() * opt_.world_size : n;
   for (int64_t i = n; i < total; ++i) perm.push_back(perm[i - n]);  // pad with the first samples
   order_.clear();
   for (int64_t i = opt_.rank; i < total; i += opt_.world_size) order_.push_back(perm[i]);

@@ -50,6 +50,8 @@ struct LoaderOptions {
   int worker_nice = 0;       // > 0: workers run at this lower priority (nice), leaving cores to the model
   uint64_t seed = 0;
   int rank = 0, world_size = 1;
+  bool pad_shards = true;    // pad the permutation so every rank gets as many samples (training);
+                             // false: rank r takes samples r, r + world, ... once each (evaluation)
   bool strict = false;
   bool cache_decoded = false;  // keep decoded images in memory (small datasets)
   TransformConfig transform;
