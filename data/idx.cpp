@@ -5,6 +5,8 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include "core/error.h"
 
 namespace vt::data {
@@ -50,9 +52,15 @@ IdxArray read_idx(const std::string& path, int expected_dims) {
     total *= v;
     if (total > (uint64_t{1} << 34)) throw Error(str_cat(path, ": IDX dimensions promise more than 16 GB of data"));
   }
-  a.data.resize(total);
-  if (!read_exact(f, a.data.data(), total))
-    throw Error(str_cat(path, ": truncated: the header promises ", total, " data bytes but the file ends before"));
+  // Grow with the data actually read: a corrupt header promising gigabytes must not allocate them
+  // (the decompressed size of a gzip stream is not known before reading it).
+  constexpr uint64_t kChunk = uint64_t{16} << 20;
+  while (a.data.size() < total) {
+    const uint64_t have = a.data.size(), want = std::min(kChunk, total - have);
+    a.data.resize(have + want);
+    if (!read_exact(f, a.data.data() + have, want))
+      throw Error(str_cat(path, ": truncated: the header promises ", total, " data bytes but the file ends before"));
+  }
   unsigned char extra;
   if (gzread(f, &extra, 1) > 0) throw Error(str_cat(path, ": unexpected data after the ", total, " bytes the header promises"));
   int err = 0;

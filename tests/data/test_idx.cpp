@@ -4,6 +4,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <cstdio>
+
 #include "data/dataset.h"
 #include "data/idx.h"
 #include "tests/data/data_test_util.h"
@@ -66,4 +68,23 @@ TEST_CASE("IDX: plain and gzip, and each broken file a one-line error") {
   dir.write("mis-images-idx3-ubyte", idx_bytes({3, 2, 2}, 12));
   CHECK_THROWS_AS(IdxDataset(dir.path, "mis", {"a", "b"}), Error);
   CHECK_THROWS_WITH_AS(IdxDataset(dir.path, "none", {"a"}), (dir.path + ": no none-images-idx3-ubyte[.gz] (Fashion-MNIST: apt-get install dataset-fashion-mnist)").c_str(), Error);
+}
+
+TEST_CASE("IDX: a header promising gigabytes allocates only what the file holds") {
+  // 16000 x 1024 x 1024 bytes (16 GB, under the 16 GiB cap) promised by a 1 KB file: the error
+  // must come without allocating the promise.
+  auto peak_kb = [] {
+    FILE* f = std::fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = 0;
+    while (f && std::fgets(line, sizeof line, f))
+      if (std::sscanf(line, "VmHWM: %ld kB", &kb) == 1) break;
+    if (f) std::fclose(f);
+    return kb;
+  };
+  TempDir dir;
+  dir.write("huge", idx_bytes({16000, 1024, 1024}, 1000));
+  const long before = peak_kb();
+  CHECK_THROWS_WITH_AS(read_idx(dir.path + "/huge", 3), doctest::Contains("truncated"), Error);
+  CHECK(peak_kb() - before < 64 * 1024);  // at most one 16 MiB read chunk, far below 16 GB
 }
