@@ -49,8 +49,11 @@ inline float exp_f32(float x) {
   const float er = p * r * r + r + 1.f;
   // 2^n = 2^h * 2^(n-h) with h = n/2 rounded toward zero: both factors are normal floats for
   // n in [-150, 129], and the products round exactly as one multiplication by 2^n would.
+  // The exponent fields are shifted as unsigned: for a NaN input ni is garbage (er is NaN and
+  // so is the result), and a signed shift of it would be undefined behaviour.
   const int32_t h = ni / 2;
-  return er * bits_to_float((h + 127) << 23) * bits_to_float((ni - h + 127) << 23);
+  const uint32_t e1 = static_cast<uint32_t>(h + 127) << 23, e2 = static_cast<uint32_t>(ni - h + 127) << 23;
+  return er * bits_to_float(static_cast<int32_t>(e1)) * bits_to_float(static_cast<int32_t>(e2));
 }
 
 // The standard normal CDF Phi(x) = (1 + erf(x / sqrt 2)) / 2 and density phi(x), sharing one
