@@ -15,6 +15,7 @@
 
 #include "apps/args.h"
 #include "apps/commands.h"
+#include "apps/engine.h"
 #include "apps/runtime.h"
 #include "core/autograd.h"
 #include "core/fileio.h"
@@ -203,6 +204,7 @@ int run_bench(int argc, char** argv) {
   cfg.attn = vit::parse_attention_kind(a.attn);
   // as timm's benchmark.py creates models: no dropout, no stochastic depth
   vit::Deit model(cfg);
+  check_memory(model, a.batch_size);
   Generator gen(0);
   model.init(gen);
   const int64_t B = a.batch_size, S = cfg.img_size;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "apps/args.h"
 #include "apps/runtime.h"
 #include "core/autograd.h"
 #include "core/dist.h"
@@ -148,6 +149,18 @@ std::unique_ptr<nn::Optimizer> make_optimizer(const TrainArgs& a, const nn::Para
     return std::make_unique<nn::AdamW>(std::move(groups), o);
   }
   return std::make_unique<nn::SGD>(std::move(groups), nn::SgdOptions{a.momentum, a.opt == "sgd"});
+}
+
+// A batch that cannot fit is refused before anything large is allocated: the saved activations
+// (an estimate per image) plus weights, gradients, AdamW's two moments and the EMA copy.
+void check_memory(const vit::Deit& model, int64_t batch_size) {
+  const double per_image = model.training_bytes_per_image();
+  const double need = per_image * batch_size + 4.0 * 5 * double(model.num_parameters());
+  const double avail = available_memory_bytes();
+  if (avail > 0 && need > avail)
+    throw UsageError(str_cat("--batch-size ", batch_size, ": a training step needs about ", std::lround(need / 1e9 * 10) / 10.0,
+                             " GB (", std::lround(per_image / 1e6), " MB of activations per image), more than the ",
+                             std::lround(avail / 1e9 * 10) / 10.0, " GB this machine has available; lower --batch-size"));
 }
 
 EpochStats train_one_epoch(TrainContext& c, Progress& p) {

@@ -64,6 +64,10 @@ struct TrainContext {
 
 EpochStats train_one_epoch(TrainContext& c, Progress& p);
 
+// Throws UsageError naming --batch-size when a training step would need more memory than the
+// machine has available (the model's per-image estimate, plus weights and optimiser state).
+void check_memory(const vit::Deit& model, int64_t batch_size);
+
 struct EvalStats {
   double loss = 0, acc1 = 0, acc5 = 0;
   int64_t images = 0;

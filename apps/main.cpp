@@ -1,5 +1,6 @@
 // vitality: one executable, git-style subcommands (DESIGN.md section 8). main() is the only place
 // that turns an exception into an exit code: 2 for usage errors, 1 for everything else.
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -74,6 +75,9 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A file-size limit (ulimit -f) or a full quota must surface as a write error naming the file
+  // (AtomicFile keeps the previous checkpoint), not kill the process with SIGXFSZ.
+  std::signal(SIGXFSZ, SIG_IGN);
   vt::dist::init(argc, argv);  // MPI, when started by mpirun or srun
   if (vt::dist::world_size() > 1 && !vt::dist::is_main() && !std::freopen("/dev/null", "w", stdout))
     std::perror("vitality: stdout");  // only rank 0 prints (errors still reach stderr)

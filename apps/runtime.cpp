@@ -7,6 +7,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -36,6 +37,30 @@ std::string format_duration(double seconds) {
   std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
   if (days == 0) return buf;
   return std::to_string(days) + (days == 1 ? " day, " : " days, ") + buf;
+}
+
+double available_memory_bytes() {
+  double avail = 0;
+  if (FILE* f = std::fopen("/proc/meminfo", "r")) {
+    char line[256];
+    long kb = 0;
+    while (std::fgets(line, sizeof line, f))
+      if (std::sscanf(line, "MemAvailable: %ld kB", &kb) == 1) avail = kb * 1024.0;
+    std::fclose(f);
+  }
+  if (FILE* f = std::fopen("/sys/fs/cgroup/memory.max", "r")) {  // cgroup v2: "max" or bytes
+    char buf[64] = {0};
+    if (std::fgets(buf, sizeof buf, f) && buf[0] >= '0' && buf[0] <= '9') {
+      double limit = std::strtod(buf, nullptr), used = 0;
+      if (FILE* g = std::fopen("/sys/fs/cgroup/memory.current", "r")) {
+        if (std::fgets(buf, sizeof buf, g)) used = std::strtod(buf, nullptr);
+        std::fclose(g);
+      }
+      if (avail == 0 || limit - used < avail) avail = std::max(0.0, limit - used);
+    }
+    std::fclose(f);
+  }
+  return avail;
 }
 
 bool stdout_is_terminal() { return ::isatty(STDOUT_FILENO) == 1; }

@@ -10,6 +10,9 @@ namespace vt::apps {
 
 double resident_mb();        // current resident set size (/proc/self/statm)
 double peak_resident_mb();   // high-water mark (/proc/self/status VmHWM)
+// Memory this process may still use: MemAvailable (/proc/meminfo), lowered to the cgroup's limit
+// (memory.max) when one is set; 0 when neither can be read.
+double available_memory_bytes();
 std::string format_duration(double seconds);  // "0:01:23", "1 day, 3:04:05" (Python's timedelta)
 bool stdout_is_terminal();
 

@@ -75,6 +75,7 @@ RunResult run_single(TrainArgs a, const Datasets& ds) {
     model.init(init);
   }
   res.params = model.num_parameters();
+  check_memory(model, a.batch_size);
   std::printf("Creating model: %s (%s attention)\nnumber of params: %lld\n", a.model == "custom" ? "custom DeiT" : a.model.c_str(),
               a.attn.c_str(), static_cast<long long>(res.params));
   if (!a.finetune.empty()) {

@@ -12,6 +12,10 @@ namespace vt {
 
 void set_num_threads(int n) {
   VT_CHECK(n >= 1, "set_num_threads: need at least 1 thread, got ", n);
+  // More threads than cores only makes the parallel loops wait on each other (OpenMP's barriers
+  // spin): refuse it rather than run several times slower without saying why.
+  VT_CHECK(n <= hardware_threads(), "--threads ", n, " is more than the ", hardware_threads(),
+           " hardware threads of this machine (with several processes per machine, divide the cores between them)");
 #ifdef _OPENMP
   omp_set_num_threads(n);
 #endif

@@ -199,6 +199,13 @@ int64_t Deit::num_parameters() const {
   return n;
 }
 
+double Deit::training_bytes_per_image() const {
+  const double n = double(cfg.tokens()), D = double(cfg.embed_dim), H = double(cfg.heads), d = D / H;
+  const double hidden = cfg.mlp_ratio * D;
+  const double per_block = n * (10 * D + 2 * hidden) + (cfg.attn == AttentionKind::kTaylor ? H * (d * d + 2 * n) : H * n * n);
+  return 1.25 * 4.0 * (double(cfg.depth) * per_block + n * double(cfg.patch * cfg.patch * cfg.in_chans));
+}
+
 std::vector<std::vector<double>> Deit::densities() const {
   std::vector<std::vector<double>> out;
   for (const Block& b : blocks) out.push_back(b.attn.last_stats.density);

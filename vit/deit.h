@@ -78,6 +78,12 @@ struct Deit {
   Tensor forward(const Tensor& images, const nn::Context& ctx);  // (B, C, S, S) -> (B, classes)
   nn::Parameters parameters() const;
   int64_t num_parameters() const;
+  // Bytes a training step keeps alive per image (the activations saved for backward), an estimate
+  // for refusing batch sizes that cannot fit before allocating anything: per block 18 n D floats
+  // (layernorms, qkv, attention output, the 4D MLP hidden twice, residuals) plus the attention's
+  // own (H n^2 probabilities for the softmax-type kinds, H d^2 for Taylor), with a 25% margin for
+  // the backward pass's transients. Measured on deit_tiny at 224: within 10% of the peak RSS slope.
+  double training_bytes_per_image() const;
   // Density per block and head from the last forward (empty rows for dense kinds).
   std::vector<std::vector<double>> densities() const;
   void set_attention(AttentionKind kind);  // switch every block (weights are shared by all kinds)

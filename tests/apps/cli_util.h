@@ -14,9 +14,9 @@ struct CliResult {
   std::string out;  // stdout and stderr together
 };
 
-inline CliResult run_cli(const std::string& args) {
+// Runs a shell command line and captures its exit code and output (the caller redirects stderr).
+inline CliResult run_command(const std::string& cmd) {
   CliResult r;
-  const std::string cmd = std::string(VITALITY_BINARY) + " " + args + " 2>&1";
   FILE* p = ::popen(cmd.c_str(), "r");
   if (!p) return r;
   std::array<char, 4096> buf;
@@ -26,5 +26,11 @@ inline CliResult run_cli(const std::string& args) {
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
 }
+
+// `vitality <args>`, stdout and stderr together.
+inline CliResult run_cli(const std::string& args) { return run_command(std::string(VITALITY_BINARY) + " " + args + " 2>&1"); }
+
+// A shell script (for ulimit); it must not contain single quotes.
+inline CliResult run_cli_shell(const std::string& script) { return run_command("sh -c '" + script + "' 2>&1"); }
 
 }  // namespace vt::testing

@@ -34,16 +34,8 @@ struct TempDir {
 
 // mpirun as root, on however few cores this machine has; `timeout` turns a hang into a failure.
 CliResult mpirun(int np, const std::string& args, int timeout_s = 120) {
-  CliResult r;
-  const std::string cmd = "timeout " + std::to_string(timeout_s) + " mpirun -np " + std::to_string(np) +
-                          " --oversubscribe --allow-run-as-root " + VITALITY_BINARY + " " + args + " 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int status = ::pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return vt::testing::run_command("timeout " + std::to_string(timeout_s) + " mpirun -np " + std::to_string(np) +
+                                  " --oversubscribe --allow-run-as-root " + VITALITY_BINARY + " " + args + " 2>&1");
 }
 
 // A quick Fashion-MNIST run without stochastic depth (its masks depend on a sample's place in the

@@ -13,36 +13,14 @@
 #include "core/fileio.h"
 #include "core/json.h"
 #include "tests/apps/cli_util.h"
+#include "tests/apps/tiny_folder.h"
 
 using vt::Json;
+using vt::testing::kPhotos;
 using vt::testing::run_cli;
+using vt::testing::TinyFolder;
 
 namespace {
-const std::string kPhotos = VITALITY_TEST_DATA "/data/fixtures/photos/";
-
-// A two-class ImageFolder of real photos under a fresh temporary directory.
-struct TinyFolder {
-  std::string root;
-  TinyFolder() {
-    char tmpl[] = "/tmp/vitality_train_XXXXXX";
-    root = ::mkdtemp(tmpl);
-    const char* photos[] = {"chelsea.jpg", "coffee.jpg", "camera.jpg", "rocket.jpg"};
-    for (const char* split : {"train", "val"})
-      for (int c = 0; c < 2; ++c) {
-        const std::string dir = root + "/" + split + "/class" + std::to_string(c);
-        std::system(("mkdir -p " + dir).c_str());
-        for (int i = 0; i < (split[0] == 't' ? 6 : 2); ++i)
-          vt::write_file_atomic(dir + "/" + std::to_string(i) + ".jpg", vt::read_file(kPhotos + photos[(c * 2 + i) % 4]));
-      }
-  }
-  ~TinyFolder() { std::system(("rm -rf " + root).c_str()); }
-  // A small fast model and recipe on this folder.
-  std::string flags(const std::string& out) const {
-    return "--data-path " + root + " --model custom --input-size 32 --patch-size 8 --embed-dim 16 --depth 1 "
-           "--num-heads 2 --batch-size 4 --threads 1 --num_workers 1 --warmup-epochs 1 --aa none --reprob 0 "
-           "--mixup 0 --cutmix 0 --drop-path 0 --no-model-ema --log-interval 1 --output_dir " + out;
-  }
-};
 
 std::vector<Json> read_log(const std::string& dir) {
   std::vector<Json> lines;
@@ -162,6 +140,7 @@ TEST_CASE("Ctrl-C saves a checkpoint mid-epoch, and resuming from it finishes li
 TEST_CASE("a non-finite loss stops the run naming the step and the last checkpoint") {
   TinyFolder f;
   auto r = run_cli("train " + f.flags(f.root + "/nan") + " --epochs 3 --lr 1e30 --unscale-lr --warmup-epochs 0 --opt sgd");
+  INFO(r.out);
   CHECK(r.exit_code == 1);
   CHECK(r.out.find("Loss is ") != std::string::npos);
   CHECK(r.out.find(" at epoch ") != std::string::npos);
