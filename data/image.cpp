@@ -3,6 +3,8 @@
 
 #include <stb_image.h>
 
+#include <algorithm>
+#include <cctype>
 #include <climits>
 #include <cstring>
 
@@ -46,6 +48,95 @@ bool sniff_dimensions(const std::string& b, uint64_t& w, uint64_t& h) {
   }
   return false;
 }
+// stb_image 2.27 (Debian 12) trusts two header fields it should not; later versions check them
+// (nothings/stb issues 1289 and 1291, pull request 1297). Both are checked here before stb runs.
+//
+// 1. A JPEG Huffman table (DHT) lists how many codes it has of each length 1..16; stb copies
+//    that many symbols into 256-entry arrays, so a sum above 256 overflows the heap. Every DHT
+//    segment is checked, including those between the scans of a progressive JPEG: segments are
+//    skipped by their length, entropy-coded data up to the next marker (FF followed by a byte
+//    that is neither 00, a stuffed FF, nor a restart marker D0-D7), and stray bytes between
+//    segments one by one, as stb does.
+// Where a JPEG's data starts after its start-of-image marker, or 0 if the bytes are not a JPEG
+// to stb: it accepts any number of FF fill bytes before D8, so we do too.
+size_t jpeg_after_soi(const std::string& b) {
+  size_t i = 0;
+  while (i < b.size() && uint8_t(b[i]) == 0xFF) ++i;
+  return i >= 1 && i < b.size() && uint8_t(b[i]) == 0xD8 ? i + 1 : 0;
+}
+
+bool jpeg_huffman_tables_ok(const std::string& b, std::string& error) {
+  const size_t n = b.size();
+  size_t i = jpeg_after_soi(b);
+  while (i + 1 < n) {
+    if (uint8_t(b[i]) != 0xFF) {  // stray byte between segments
+      ++i;
+      continue;
+    }
+    const uint8_t m = uint8_t(b[i + 1]);
+    if (m == 0xFF || m == 0x00 || (m >= 0xD0 && m <= 0xD8) || m == 0x01) {  // fill byte, no-length markers
+      ++i;
+      continue;
+    }
+    if (m == 0xD9) return true;  // EOI
+    if (i + 4 > n) return true;  // truncated; stb reports it
+    const size_t len = be16(b, i + 2);
+    const size_t seg = i + 4, end = std::min(n, i + 2 + len);
+    if (m == 0xC4) {
+      size_t p = seg;
+      while (p < end) {
+        if (p + 17 > end) {
+          error = str_cat("corrupt JPEG: Huffman table at byte ", p, " runs past its segment");
+          return false;
+        }
+        size_t codes = 0;
+        for (int k = 1; k <= 16; ++k) codes += uint8_t(b[p + k]);
+        if (codes > 256) {
+          error = str_cat("corrupt JPEG: Huffman table at byte ", p, " declares ", codes, " codes (at most 256)");
+          return false;
+        }
+        p += 17 + codes;
+      }
+    }
+    i = std::max(i + 2 + len, i + 2);
+    if (m == 0xDA) {  // start of scan: skip the entropy-coded data to the next marker
+      while (i + 1 < n && !(uint8_t(b[i]) == 0xFF && uint8_t(b[i + 1]) != 0x00 && uint8_t(b[i + 1]) != 0xFF &&
+                            !(uint8_t(b[i + 1]) >= 0xD0 && uint8_t(b[i + 1]) <= 0xD7)))
+        ++i;
+    }
+  }
+  return true;
+}
+
+// 2. A binary PPM/PGM header's width, height and maximum value are parsed into an int without
+//    an overflow check (undefined behaviour for "3333333333"): numbers above 2^24 are refused.
+//    And a maximum value above 255 (16 bits per sample) makes stb 2.27 convert the channels of
+//    an 8-bit-sized buffer and then read it as 16-bit, past its end: refused too (found by
+//    tests/fuzz; such files are rare outside scientific imaging).
+bool pnm_header_ok(const std::string& b, std::string& error) {
+  size_t i = 2;
+  for (int field = 0; field < 3; ++field) {
+    while (i < b.size() && (std::isspace(uint8_t(b[i])) || b[i] == '#')) {
+      if (b[i] == '#')
+        while (i < b.size() && b[i] != '\n' && b[i] != '\r') ++i;
+      else
+        ++i;
+    }
+    uint64_t value = 0;
+    for (; i < b.size() && std::isdigit(uint8_t(b[i])); ++i) {
+      value = value * 10 + uint64_t(b[i] - '0');
+      if (value > (uint64_t(1) << 24)) {
+        error = str_cat("PNM header field ", field + 1, " exceeds 16777216");
+        return false;
+      }
+    }
+    if (field == 2 && value > 255) {
+      error = str_cat("16-bit PPM/PGM (maximum value ", value, ") is not supported");
+      return false;
+    }
+  }
+  return true;
+}
 }  // namespace
 
 bool probe_image(const std::string& bytes, int& width, int& height, std::string& error, int64_t max_pixels) {
@@ -62,6 +153,8 @@ bool probe_image(const std::string& bytes, int& width, int& height, std::string&
     error = "file larger than 2 GB";
     return false;
   }
+  if (jpeg_after_soi(bytes) && !jpeg_huffman_tables_ok(bytes, error)) return false;
+  if (bytes.size() >= 2 && bytes[0] == 'P' && (bytes[1] == '5' || bytes[1] == '6') && !pnm_header_ok(bytes, error)) return false;
   int comp = 0;
   const auto* p = reinterpret_cast<const stbi_uc*>(bytes.data());
   if (!stbi_info_from_memory(p, static_cast<int>(bytes.size()), &width, &height, &comp)) {
@@ -87,8 +180,7 @@ DecodeResult decode_image(const std::string& bytes, int64_t max_pixels) {
   if (!probe_image(bytes, w, h, r.error, max_pixels)) return r;
   // stb decodes a truncated JPEG without complaint (the missing part comes out grey); PIL refuses
   // it. A complete JPEG ends with the EOI marker FF D9 (trailing bytes after it are tolerated).
-  if (bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0xFF && static_cast<unsigned char>(bytes[1]) == 0xD8 &&
-      bytes.find("\xFF\xD9", bytes.size() > 1024 ? bytes.size() - 1024 : 0) == std::string::npos) {
+  if (jpeg_after_soi(bytes) && bytes.find("\xFF\xD9", bytes.size() > 1024 ? bytes.size() - 1024 : 0) == std::string::npos) {
     r.error = "truncated JPEG (no end-of-image marker in its last 1 KiB)";
     return r;
   }

@@ -29,12 +29,22 @@ std::string png_header(uint32_t width, uint32_t height) {
 
 TEST_CASE("the formats ImageNet throws at a loader all decode to RGB") {
   for (const char* name : {"formats/cmyk.jpg", "formats/grey16.png", "formats/grey.png", "formats/rgba.png",
-                           "formats/png_named.JPEG", "photos/camera.jpg"}) {
+                           "formats/png_named.JPEG", "photos/camera.jpg", "formats/progressive.jpg", "formats/rgb.bmp",
+                           "formats/rgb.ppm", "formats/grey.pgm"}) {
     CAPTURE(name);
     DecodeResult r = decode_file(name);
-    REQUIRE(r.image);
+    REQUIRE_MESSAGE(r.image, r.error);
     CHECK(r.image->channels == 3);
   }
+  // BMP and PPM are lossless copies of the same 32x24 picture; the progressive JPEG is close to it.
+  Image bmp = *decode_file("formats/rgb.bmp").image, ppm = *decode_file("formats/rgb.ppm").image;
+  Image prog = *decode_file("formats/progressive.jpg").image;
+  CHECK(bmp.width == 32);
+  CHECK(bmp.height == 24);
+  CHECK(bmp.pixels == ppm.pixels);
+  double err = 0;
+  for (size_t i = 0; i < bmp.pixels.size(); ++i) err += std::abs(int(bmp.pixels[i]) - int(prog.pixels[i]));
+  CHECK(err / bmp.pixels.size() < 6);
   DecodeResult one = decode_file("formats/one_pixel.png");
   REQUIRE(one.image);
   CHECK(one.image->width == 1);
@@ -66,4 +76,32 @@ TEST_CASE("bad bytes give a reason, never a crash or a huge allocation") {
   DecodeResult broken_png = decode_image(png_header(4, 4));  // a header and no data
   CHECK_FALSE(broken_png.image);
   CHECK(broken_png.error.find("decoding failed") == 0);
+}
+
+TEST_CASE("headers stb_image 2.27 would trust are refused before it runs") {
+  // A Huffman table (DHT) whose code counts sum above 256 overflowed stb's 256-entry arrays.
+  std::string jpeg = read_file(kDataFixtures + "photos/chelsea.jpg");
+  const size_t dht = jpeg.find("\xFF\xC4");
+  REQUIRE(dht != std::string::npos);
+  std::string bad = jpeg;
+  // FF C4, length (2 bytes), class/id at +4, the count of codes of length k at +4+k.
+  for (int k : {14, 15, 16}) bad[dht + 4 + k] = char(200);
+  DecodeResult r = decode_image(bad);
+  CHECK_FALSE(r.image);
+  CHECK(r.error.find("corrupt JPEG: Huffman table at byte ") == 0);
+  CHECK(r.error.find("(at most 256)") != std::string::npos);
+  CHECK(decode_image("\xFF\xFF" + bad).error.find("corrupt JPEG: Huffman table") == 0);  // fill bytes before SOI
+  CHECK(decode_image("\xFF\xFF" + jpeg).image);
+  // the same check between the scans of a progressive JPEG: corrupt its last table
+  std::string prog = read_file(kDataFixtures + "formats/progressive.jpg");
+  const size_t last = prog.rfind("\xFF\xC4");
+  REQUIRE(last > prog.find("\xFF\xDA"));  // a DHT after the first scan
+  for (int k : {15, 16}) prog[last + 4 + k] = char(255);
+  CHECK(decode_image(prog).error.find("corrupt JPEG: Huffman table") == 0);
+  // A PPM whose width overflows an int.
+  CHECK(decode_image("P6\n3333333333 2\n255\n" + std::string(12, 'x')).error == "PNM header field 1 exceeds 16777216");
+  CHECK(decode_image("P5 # comment\n4 99999999999\n255\n").error == "PNM header field 2 exceeds 16777216");
+  CHECK(decode_image("P5\n2 2\n355\n" + std::string(8, 'x')).error == "16-bit PPM/PGM (maximum value 355) is not supported");
+  // Formats compiled out of stb are refused by content, whatever the name says.
+  CHECK(decode_image("GIF89a\x01\x00\x01\x00\x00\x00\x00;").error.find("not a decodable image") == 0);
 }

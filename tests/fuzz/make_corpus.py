@@ -7,7 +7,6 @@ inputs of each format, from which libFuzzer mutates. Run by hand; the files are 
 import gzip
 import json
 import os
-import shutil
 import struct
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -40,7 +39,11 @@ def idx(dims, fill=1):
 
 
 def main():
-    shutil.rmtree(OUT, ignore_errors=True)
+    # Regenerate the seeds; inputs that once crashed a target (crash-*) are kept, never generated.
+    for target in os.listdir(OUT) if os.path.isdir(OUT) else []:
+        for f in os.listdir(os.path.join(OUT, target)):
+            if not f.startswith("crash-"):
+                os.remove(os.path.join(OUT, target, f))
     put("safetensors", "f32", safetensors({"w": ("F32", [2, 2], struct.pack("<4f", 1, 2, 3, 4))}))
     put("safetensors", "mixed", safetensors({"a": ("F16", [2], struct.pack("<2e", 1.5, -2)),
                                              "b": ("BF16", [1], b"\x80\x3f"), "c": ("F64", [1], struct.pack("<d", 0.25))},
@@ -49,7 +52,8 @@ def main():
     put("idx", "images", idx([2, 2, 3]))
     put("idx", "labels", idx([4], 2))
     put("idx", "images.gz", gzip.compress(idx([3, 2, 2]), mtime=0))
-    for f in ["one_pixel.png", "grey.png", "grey16.png", "rgba.png", "cmyk.jpg", "png_named.JPEG"]:
+    for f in ["one_pixel.png", "grey.png", "grey16.png", "rgba.png", "cmyk.jpg", "png_named.JPEG", "progressive.jpg",
+              "rgb.bmp", "rgb.ppm", "grey.pgm"]:
         put("image", f, open(os.path.join(ROOT, "tests", "data", "fixtures", "formats", f), "rb").read())
     for f in ["vitality.cfg", "sanger.cfg", "energy-45nm.cfg"]:
         put("hw_config", f, open(os.path.join(ROOT, "hwmodel", "configs", f)).read())

@@ -9,7 +9,8 @@ re-encoded as JPEG so the tests exercise the JPEG decoder.
 Writes tests/data/fixtures/:
   photos/*.jpg              the photos (decoded by stb_image in the tests)
   formats/*                 small files in the formats ImageNet throws at a loader: CMYK JPEG,
-                            16-bit and grey PNG, RGBA PNG, a PNG named .JPEG, a 1x1 image
+                            16-bit and grey PNG, RGBA PNG, a PNG named .JPEG, a 1x1 image,
+                            a progressive JPEG, BMP, PPM and PGM
   eval_pil.safetensors      the eval transform's uint8 output ("eval.<name>.<interp>.<size>"):
                             Resize of the shorter side to int(size / 0.875) then CenterCrop(size),
                             for every photo at 224 bicubic, and for chelsea also bilinear and 160,
@@ -169,6 +170,12 @@ def main():
     with open(os.path.join(formats, "png_named.JPEG"), "wb") as f:
         f.write(buf.getvalue())
     Image.new("RGB", (1, 1), (200, 100, 50)).save(os.path.join(formats, "one_pixel.png"))
+    # The other formats stb decodes for torchvision's IMG_EXTENSIONS, and a progressive JPEG
+    # (Huffman tables between its scans).
+    small.save(os.path.join(formats, "progressive.jpg"), quality=90, progressive=True)
+    small.save(os.path.join(formats, "rgb.bmp"))
+    small.save(os.path.join(formats, "rgb.ppm"))
+    small.convert("L").save(os.path.join(formats, "grey.pgm"))
     print("wrote", OUT)
 
 
