@@ -98,7 +98,7 @@ bool jpeg_huffman_tables_ok(const std::string& b, std::string& error) {
         p += 17 + codes;
       }
     }
-    i = std::max(i + 2 + len, i + 2);
+    i += 2 + len;
     if (m == 0xDA) {  // start of scan: skip the entropy-coded data to the next marker
       while (i + 1 < n && !(uint8_t(b[i]) == 0xFF && uint8_t(b[i + 1]) != 0x00 && uint8_t(b[i + 1]) != 0xFF &&
                             !(uint8_t(b[i + 1]) >= 0xD0 && uint8_t(b[i + 1]) <= 0xD7)))
