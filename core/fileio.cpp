@@ -78,6 +78,11 @@ void AtomicFile::write(const void* data, size_t bytes) {
   }
 }
 
+void AtomicFile::sync() {
+  VT_CHECK(fd_ >= 0 && !committed_, path_, ": sync after commit");
+  if (::fsync(fd_) != 0) throw Error(str_cat(path_, ": fsync failed: ", reason()));
+}
+
 void AtomicFile::commit() {
   VT_CHECK(fd_ >= 0 && !committed_, path_, ": commit twice");
   if (::fsync(fd_) != 0) throw Error(str_cat(path_, ": fsync failed: ", reason()));

@@ -27,6 +27,7 @@ class AtomicFile {
 
   void write(const void* data, size_t bytes);
   void write(const std::string& bytes) { write(bytes.data(), bytes.size()); }
+  void sync();    // fsync the temporary (a later commit() then renames at once)
   void commit();  // flush, fsync, rename over the target, fsync the directory
 
  private:

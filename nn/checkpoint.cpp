@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "core/fileio.h"
 #include "core/rng.h"
 
 namespace vt::nn {
@@ -26,8 +27,18 @@ void save_checkpoint(const std::string& weights_path, const Parameters& weights,
   weights_meta["checkpoint_id"] = id;
   state_meta["checkpoint_id"] = id;
   weights_meta["format"] = "pt";  // what safetensors.torch writes; timm ignores it
-  save_safetensors(state_path_for(weights_path), state, state_meta);
-  save_safetensors(weights_path, weights, weights_meta);
+  // Both files are written and fsynced as temporaries before either replaces its predecessor, so
+  // a crash while writing leaves the previous pair; only the two back-to-back renames (about a
+  // millisecond) can still tear it, which load_checkpoint detects. (Saving them one after the
+  // other left a new state beside old weights for the whole weights write.)
+  AtomicFile state_file(state_path_for(weights_path));
+  state_file.write(serialize_safetensors(state, state_meta));
+  state_file.sync();
+  AtomicFile weights_file(weights_path);
+  weights_file.write(serialize_safetensors(weights, weights_meta));
+  weights_file.sync();
+  state_file.commit();
+  weights_file.commit();
 }
 
 LoadedCheckpoint load_checkpoint(const std::string& weights_path) {
