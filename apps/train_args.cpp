@@ -133,7 +133,7 @@ void apply_preset(TrainArgs& a, const ArgParser& p) {
     set("lr", &a.lr, 4e-3);
     set("epochs", &a.epochs, 8);
     set("warmup-epochs", &a.warmup_epochs, 0.3);
-  } else {  // fmnist-long: 4x4 patches (49 + 1 tokens), random crops, about an hour on 2 cores
+  } else {  // fmnist-long: 4x4 patches (49 + 1 tokens), random crops, 75 min on 2 cores (90.84%)
     set("patch-size", &a.patch_size, 4);
     set("crop-padding", &a.crop_padding, 2);
     set("drop-path", &a.drop_path, 0.05);
