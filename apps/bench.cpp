@@ -228,36 +228,45 @@ int run_bench(int argc, char** argv) {
   std::printf("Benchmarking %s (%s attention) at %lld px, batch %lld, %d threads, %s\n", a.model.c_str(), a.attn.c_str(),
               static_cast<long long>(S), static_cast<long long>(B), num_threads(), blas_info().c_str());
   const bool infer = a.bench != "train", train = a.bench != "inference";
+  // One printed line and timm's columns (prefix infer_ or train_) per benchmark.
+  auto report = [&](const char* title, const std::string& prefix, const Timing& t, double gflops, double blas) {
+    std::printf("%s: %.2f samples/sec, %.2f ms/step, %.1f GFLOP/s = %.1f%% of OpenBLAS on the same GEMMs (%.1f GFLOP/s)\n", title,
+                t.samples_per_sec, t.step_ms, gflops, 100 * gflops / blas, blas);
+    row.set(prefix + "_samples_per_sec", Json(std::round(t.samples_per_sec * 100) / 100));
+    row.set(prefix + "_step_time", Json(std::round(t.step_ms * 1000) / 1000));
+    row.set(prefix + "_batch_size", Json(B));
+    row.set(prefix + "_img_size", Json(S));
+    row.set(prefix + "_gflops_per_sec", Json(std::round(gflops * 10) / 10));
+    row.set(prefix + "_sgemm_gflops_per_sec", Json(std::round(blas * 10) / 10));
+    row.set(prefix + "_roofline_fraction", Json(std::round(gflops / blas * 1000) / 1000));
+  };
   std::vector<TraceRecord> profile_records;
   double profile_step = 0;
+  // Three more steps with every op and backward closure timed.
+  auto profile = [&](const auto& one_step) {
+    Trace t2;
+    t2.time_ops = true;
+    const auto t0 = Clock::now();
+    {
+      TraceSession on(t2);
+      for (int i = 0; i < 3; ++i) one_step();
+    }
+    profile_step = since(t0) / 3;
+    profile_records = std::move(t2.records);
+  };
   if (infer) {
     const Timing t = time_steps(a.warm, a.iters, static_cast<int>(B), [&] {
       NoGradGuard no_grad;
       Tensor y = model.forward(x, nn::Context{});
     });
     const double gflops = 2 * macs / (t.step_ms * 1e-3) * 1e-9, blas = sgemm_gflops(shapes, false);
-    std::printf("Inference: %.2f samples/sec, %.2f ms/step, %.1f GFLOP/s = %.1f%% of OpenBLAS on the same GEMMs (%.1f GFLOP/s)\n",
-                t.samples_per_sec, t.step_ms, gflops, 100 * gflops / blas, blas);
-    row.set("infer_samples_per_sec", Json(std::round(t.samples_per_sec * 100) / 100));
-    row.set("infer_step_time", Json(std::round(t.step_ms * 1000) / 1000));
-    row.set("infer_batch_size", Json(B));
-    row.set("infer_img_size", Json(S));
+    report("Inference", "infer", t, gflops, blas);
     row.set("infer_gmacs", Json(std::round(gmacs_per_image * 100) / 100));
-    row.set("infer_gflops_per_sec", Json(std::round(gflops * 10) / 10));
-    row.set("infer_sgemm_gflops_per_sec", Json(std::round(blas * 10) / 10));
-    row.set("infer_roofline_fraction", Json(std::round(gflops / blas * 1000) / 1000));
-    if (a.profile && !train) {
-      Trace t2;
-      t2.time_ops = true;
-      const auto t0 = Clock::now();
-      {
-        TraceSession on(t2);
+    if (a.profile && !train)
+      profile([&] {
         NoGradGuard no_grad;
-        for (int i = 0; i < 3; ++i) model.forward(x, nn::Context{});
-      }
-      profile_step = since(t0) / 3;
-      profile_records = std::move(t2.records);
-    }
+        model.forward(x, nn::Context{});
+      });
   }
   if (train) {
     nn::AdamW opt(nn::param_groups_weight_decay(model.parameters(), 0.05), nn::AdamWOptions{});
@@ -272,26 +281,8 @@ int run_bench(int argc, char** argv) {
     const Timing t = time_steps(a.warm, a.iters, static_cast<int>(B), step);
     // forward + backward: 3x the forward's GEMM FLOPs (the backward computes two products per GEMM)
     const double gflops = 6 * macs / (t.step_ms * 1e-3) * 1e-9, blas = sgemm_gflops(shapes, true);
-    std::printf("Train: %.2f samples/sec, %.2f ms/step, %.1f GFLOP/s = %.1f%% of OpenBLAS on the same GEMMs (%.1f GFLOP/s)\n",
-                t.samples_per_sec, t.step_ms, gflops, 100 * gflops / blas, blas);
-    row.set("train_samples_per_sec", Json(std::round(t.samples_per_sec * 100) / 100));
-    row.set("train_step_time", Json(std::round(t.step_ms * 1000) / 1000));
-    row.set("train_batch_size", Json(B));
-    row.set("train_img_size", Json(S));
-    row.set("train_gflops_per_sec", Json(std::round(gflops * 10) / 10));
-    row.set("train_sgemm_gflops_per_sec", Json(std::round(blas * 10) / 10));
-    row.set("train_roofline_fraction", Json(std::round(gflops / blas * 1000) / 1000));
-    if (a.profile) {
-      Trace t2;
-      t2.time_ops = true;
-      const auto t0 = Clock::now();
-      {
-        TraceSession on(t2);
-        for (int i = 0; i < 3; ++i) step();
-      }
-      profile_step = since(t0) / 3;
-      profile_records = std::move(t2.records);
-    }
+    report("Train", "train", t, gflops, blas);
+    if (a.profile) profile(step);
   }
   row.set("param_count", Json(std::round(double(model.num_parameters()) / 1e4) / 100));
   row.set("peak_rss_mb", Json(std::round(peak_resident_mb())));
