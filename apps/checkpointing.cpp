@@ -1,6 +1,7 @@
 // Model cards and the contents of the two checkpoint files.
 #include "apps/checkpointing.h"
 
+#include <cstdio>
 #include <cstring>
 
 #include "core/rng.h"
@@ -105,6 +106,7 @@ void save_training_checkpoint(const std::string& path, const SaveInputs& in) {
 bool resume_training(const std::string& path, vit::Deit& model, nn::Optimizer& opt, nn::ModelEma* ema, Progress& p,
                      int64_t* world_size) {
   nn::LoadedCheckpoint c = nn::load_checkpoint(path);
+  if (!c.recovered.empty()) std::fprintf(stderr, "%s\n", c.recovered.c_str());
   nn::load_into(model.parameters(), c.weights, /*strict=*/true);
   if (!c.state) return false;
   const nn::SafetensorsFile& s = *c.state;

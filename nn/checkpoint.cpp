@@ -1,9 +1,13 @@
 // Checkpoint pairs: ordering of the two atomic writes and the consistency check.
 #include "nn/checkpoint.h"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include <chrono>
+#include <vector>
 
 #include "core/fileio.h"
 #include "core/rng.h"
@@ -28,9 +32,9 @@ void save_checkpoint(const std::string& weights_path, const Parameters& weights,
   state_meta["checkpoint_id"] = id;
   weights_meta["format"] = "pt";  // what safetensors.torch writes; timm ignores it
   // Both files are written and fsynced as temporaries before either replaces its predecessor, so
-  // a crash while writing leaves the previous pair; only the two back-to-back renames (about a
-  // millisecond) can still tear it, which load_checkpoint detects. (Saving them one after the
-  // other left a new state beside old weights for the whole weights write.)
+  // a crash while writing leaves the previous pair; a crash between the two renames leaves the
+  // whole new weights in their temporary, which load_checkpoint renames into place. (Saving them
+  // one after the other left a new state beside old weights for the whole weights write.)
   AtomicFile state_file(state_path_for(weights_path));
   state_file.write(serialize_safetensors(state, state_meta));
   state_file.sync();
@@ -41,17 +45,72 @@ void save_checkpoint(const std::string& weights_path, const Parameters& weights,
   weights_file.commit();
 }
 
+namespace {
+
+std::string id_of(const SafetensorsFile& f) {
+  auto it = f.metadata.find("checkpoint_id");
+  return it == f.metadata.end() ? std::string() : it->second;
+}
+
+// Looks for "<target>.tmp.*" holding a whole safetensors file with checkpoint_id `id` (the half
+// of a save that was written and fsynced but not yet renamed when the process died) and renames
+// it over `target`. Temporaries of saves killed while writing fail to load and are skipped.
+std::optional<SafetensorsFile> roll_forward(const std::string& target, const std::string& id) {
+  if (id.empty()) return std::nullopt;
+  const size_t slash = target.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : target.substr(0, slash + 1);
+  const std::string prefix = (slash == std::string::npos ? target : target.substr(slash + 1)) + ".tmp.";
+  std::vector<std::string> candidates;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (dirent* e = ::readdir(d))
+      if (std::string(e->d_name).compare(0, prefix.size(), prefix) == 0) candidates.push_back(e->d_name);
+    ::closedir(d);
+  }
+  for (const std::string& name : candidates) {
+    const std::string tmp = (slash == std::string::npos ? "" : dir) + name;
+    try {
+      SafetensorsFile f = load_safetensors(tmp);
+      if (id_of(f) != id) continue;
+      if (::rename(tmp.c_str(), target.c_str()) != 0) continue;
+      if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+        ::fsync(dfd);  // make the rename durable, as AtomicFile::commit does
+        ::close(dfd);
+      }
+      return f;
+    } catch (const Error&) {
+      // a temporary cut short by the crash: not the one we look for
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 LoadedCheckpoint load_checkpoint(const std::string& weights_path) {
-  LoadedCheckpoint c{load_safetensors(weights_path), std::nullopt};
+  LoadedCheckpoint c{load_safetensors(weights_path), std::nullopt, {}};
   const std::string sp = state_path_for(weights_path);
   struct stat st;
   if (::stat(sp.c_str(), &st) != 0) return c;
   c.state = load_safetensors(sp);
-  auto wid = c.weights.metadata.find("checkpoint_id"), sid = c.state->metadata.find("checkpoint_id");
-  if (wid == c.weights.metadata.end() || sid == c.state->metadata.end() || wid->second != sid->second)
-    throw Error(str_cat(weights_path, " and ", sp, " come from different saves (a run was interrupted between "
-                        "writing the two); move the .state file away to load the weights alone"));
-  return c;
+  const std::string wid = id_of(c.weights), sid = id_of(*c.state);
+  if (!wid.empty() && wid == sid) return c;
+  // save_checkpoint renames the state first: new state + old weights + the new weights' temporary.
+  if (auto w = roll_forward(weights_path, sid)) {
+    c.weights = std::move(*w);
+    c.recovered = str_cat("completed an interrupted save: renamed the whole temporary weights file over ", weights_path);
+    return c;
+  }
+  if (auto s = roll_forward(sp, wid)) {
+    c.state = std::move(*s);
+    c.recovered = str_cat("completed an interrupted save: renamed the whole temporary state file over ", sp);
+    return c;
+  }
+  // Another process (an MPI rank) may have completed the same save between our reads.
+  c.weights = load_safetensors(weights_path);
+  c.state = load_safetensors(sp);
+  if (!id_of(c.weights).empty() && id_of(c.weights) == id_of(*c.state)) return c;
+  throw Error(str_cat(weights_path, " and ", sp, " come from different saves (a run was interrupted between "
+                      "writing the two); move the .state file away to load the weights alone"));
 }
 
 }  // namespace vt::nn

@@ -3,9 +3,12 @@
 // and PyTorch load it strictly; "<name>.state.safetensors" beside it holds the training state
 // (optimizer.*, model_ema.* tensors) with scalars and JSON in __metadata__.
 //
-// Each file is written atomically (temporary file, fsync, rename). The state file is renamed
-// first and both carry the same checkpoint_id, so a crash between the two renames is detected
-// on load instead of silently pairing new optimizer moments with old weights.
+// Both files are written and fsynced as temporaries ("<file>.tmp.<pid>") before either is
+// renamed over its predecessor, state first, and both carry the same checkpoint_id. A crash
+// between the two renames leaves the new state beside the old weights and the complete new
+// weights in their temporary file; load_checkpoint finishes that interrupted save (renames the
+// temporary whose checkpoint_id matches) instead of pairing new optimizer moments with old
+// weights, and says so in `recovered`.
 #pragma once
 
 #include <map>
@@ -26,8 +29,10 @@ void save_checkpoint(const std::string& weights_path, const Parameters& weights,
 struct LoadedCheckpoint {
   SafetensorsFile weights;
   std::optional<SafetensorsFile> state;  // absent when the file has no .state sibling
+  std::string recovered;                  // non-empty when an interrupted save was completed
 };
-// Loads the weights and, when present, the state; throws if the two come from different saves.
+// Loads the weights and, when present, the state. When the two come from different saves it
+// completes the interrupted save from its temporary file if that is whole; otherwise throws.
 LoadedCheckpoint load_checkpoint(const std::string& weights_path);
 
 }  // namespace vt::nn

@@ -38,3 +38,33 @@ TEST_CASE("a checkpoint is a weights file and a .state sibling with one id") {
   std::remove(path.c_str());
   CHECK(::rmdir(dir.c_str()) == 0);  // empty: no stray temporary files
 }
+
+TEST_CASE("a save killed between its two renames is completed from the whole temporary on load") {
+  const std::string dir = "/tmp/vitality_ckpt_torn_" + std::to_string(::getpid());
+  ::mkdir(dir.c_str(), 0755);
+  const std::string path = dir + "/checkpoint.safetensors", sp = nn::state_path_for(path);
+  nn::save_checkpoint(path, {{"w", from_data({1, 2}, {2})}}, {{"s", from_data({3}, {1})}}, {}, {{"epoch", "1"}});
+  const std::string old_weights = read_file(path);
+  nn::save_checkpoint(path, {{"w", from_data({5, 6}, {2})}}, {{"s", from_data({7}, {1})}}, {}, {{"epoch", "2"}});
+  // What SIGKILL between the renames leaves: new state, old weights, new weights as a temporary,
+  // and the cut-short temporary of an earlier killed save (which must be ignored).
+  const std::string new_weights = read_file(path);
+  write_file_atomic(path + ".tmp.111", new_weights.substr(0, new_weights.size() - 3));
+  write_file_atomic(path + ".tmp.222", new_weights);
+  write_file_atomic(path, old_weights);
+  nn::LoadedCheckpoint c = nn::load_checkpoint(path);
+  CHECK(c.recovered.find("completed an interrupted save") != std::string::npos);
+  CHECK(c.weights.find("w")->to_vector() == std::vector<float>{5, 6});
+  CHECK(c.state->metadata.at("epoch") == "2");
+  CHECK(read_file(path) == new_weights);  // renamed into place: the next load needs no repair
+  CHECK(nn::load_checkpoint(path).recovered.empty());
+  std::remove((path + ".tmp.111").c_str());
+  struct stat st;
+  CHECK(::stat((path + ".tmp.222").c_str(), &st) != 0);
+  // Old weights with a state whose partner is nowhere: still refused.
+  write_file_atomic(path, old_weights);
+  CHECK_THROWS_AS(nn::load_checkpoint(path), Error);
+  std::remove(path.c_str());
+  std::remove(sp.c_str());
+  CHECK(::rmdir(dir.c_str()) == 0);
+}
