@@ -131,7 +131,8 @@ void print_profile(const std::vector<TraceRecord>& records, int steps, double st
     if (r.backward && !r.attrs.count("closure")) continue;  // counted inside its closure's time
     // the attention node is named after its kind ("softmax"): say it is the whole attention
     const bool attention = r.backward && r.scope.size() >= 9 && r.scope.compare(r.scope.size() - 9, 9, "attn.core") == 0;
-    const std::string kind = (attention ? "attention " : "") + r.kind + (r.backward ? " (backward)" : "");
+    const std::string kind = (attention ? "attention " : "") + r.kind + (r.attrs.count("time_split_by_flops") ? " ~" : "") +
+                             (r.backward ? " (backward)" : "");
     std::string module = r.scope;
     if (module.rfind("blocks.", 0) == 0) {
       const size_t dot = module.find('.', 7);
@@ -150,6 +151,9 @@ void print_profile(const std::vector<TraceRecord>& records, int steps, double st
     for (const auto& [v, k] : rows) std::printf("%-44s %10.2f %7.1f%%\n", k.c_str(), 1e3 * v, 100 * v / step_seconds);
   };
   print("op kind", by_kind);
+  bool split = false;
+  for (const auto& [k, v] : by_kind) split |= k.find(" ~") != std::string::npos;
+  if (split) std::printf("(~: steps a kernel computes fused; its measured time is split over them by FLOPs)\n");
   print("module", by_module);
   std::printf("\n%-44s %10.2f %7.1f%%\n", "outside traced ops (optimizer, autograd, ...)", 1e3 * (step_seconds - traced),
               100 * (step_seconds - traced) / step_seconds);

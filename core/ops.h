@@ -85,8 +85,14 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans
 // The same product with three plain loops and no BLAS, no autograd: the reference for tests.
 Tensor matmul_reference(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans_b = false);
 // Row-major C = alpha * op(A) op(B) + beta * C through cblas_sgemm (for kernels in other folders).
+// Inside an OpenMP parallel region only when blas_serial_in_parallel_region().
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+// True when a BLAS call made inside an OpenMP parallel region runs on the calling thread alone:
+// OpenBLAS's OpenMP build checks omp_in_parallel() and then does not fork (its single-threaded
+// build never does). Then many independent products (attention heads) can be spread over the
+// threads, one BLAS call per thread, with no oversubscription. False for the pthread build.
+bool blas_serial_in_parallel_region();
 // The same product with plain vectorised loops on the calling thread, for the many tiny per-head
 // products of attention on small images: safe inside a parallel region (BLAS is not).
 void gemm_serial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,

@@ -5,6 +5,7 @@
 // Shapes: op(A) is (M, K), op(B) is (K, N), C is (M, N); leading batch dims as in ops.h.
 #include <cblas.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstring>
 #include <vector>
@@ -18,10 +19,40 @@
 
 namespace vt {
 
+bool blas_serial_in_parallel_region() {
+  static const bool serial = openblas_get_parallel() != 1;  // 0 serial build, 2 OpenMP build, 1 pthreads
+  return serial;
+}
+
+namespace {
+
+// Products with many rows (the linear layers: M = batch x tokens) run as single-threaded BLAS
+// calls on panels of kRowPanel rows, each thread taking a contiguous range of panels, instead of
+// one call that OpenBLAS threads itself. Measured on 2 cores with DeiT-Tiny's batch-32 shapes
+// (6304 x 192..768 x 192..768, forward and dx): 15-25% faster, because each panel of A and C
+// stays in the core's L2 cache while B is reused from it. The weight gradients (few rows, K =
+// batch x tokens) gain nothing this way and keep OpenBLAS's threading. Every element of C is
+// computed by the same kernel over the same K blocks either way.
+constexpr int64_t kRowPanel = 256;
+
+bool split_rows(int64_t M, int64_t K) {
+  return M >= 8 * kRowPanel && K <= 4096 && num_threads() > 1 && !in_parallel_region() &&
+         blas_serial_in_parallel_region();
+}
+
+void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+           const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+              static_cast<int>(M), static_cast<int>(N), static_cast<int>(K), alpha, A,
+              static_cast<int>(lda), B, static_cast<int>(ldb), beta, C, static_cast<int>(ldc));
+}
+
+}  // namespace
+
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   // A threaded BLAS inside an OpenMP region would oversubscribe the cores (DESIGN.md section 3).
-  VT_ASSERT(!in_parallel_region());
+  VT_ASSERT(!in_parallel_region() || blas_serial_in_parallel_region());
   if (M == 0 || N == 0) return;
   if (K == 0) {  // C = beta * C; BLAS implementations disagree on touching C here
     for (int64_t i = 0; i < M; ++i)
@@ -30,9 +61,18 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   }
   for (int64_t v : {M, N, K, lda, ldb, ldc})
     VT_CHECK(v <= INT_MAX, "gemm: dimension ", v, " exceeds the BLAS integer range");
-  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
-              static_cast<int>(M), static_cast<int>(N), static_cast<int>(K), alpha, A,
-              static_cast<int>(lda), B, static_cast<int>(ldb), beta, C, static_cast<int>(ldc));
+  if (!split_rows(M, K)) {
+    sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  const int64_t panels = (M + kRowPanel - 1) / kRowPanel;
+  parallel_for(panels, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t p = lo; p < hi; ++p) {
+      const int64_t r0 = p * kRowPanel, rows = std::min(kRowPanel, M - r0);
+      // rows r0.. of op(A): A + r0 * lda without transpose, A + r0 (columns) with it
+      sgemm(trans_a, trans_b, rows, N, K, alpha, trans_a ? A + r0 : A + r0 * lda, lda, B, ldb, beta, C + r0 * ldc, ldc);
+    }
+  });
 }
 
 namespace {

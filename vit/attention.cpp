@@ -2,7 +2,10 @@
 // separate (B, H, n, d) tensors, or on the packed qkv projection output (what the model does).
 #include "vit/attention.h"
 
+#include <chrono>
+
 #include "core/autograd.h"
+#include "core/trace.h"
 #include "vit/attention_kernel.h"
 
 namespace vt::vit {
@@ -37,6 +40,28 @@ HeadView packed_view(float* p, int64_t B, int64_t n, int64_t H, int64_t d, int p
 }
 
 namespace {
+
+// Runs a kernel's forward. Kernels that fuse their steps (Taylor's six run per head in one loop)
+// record the steps after the fact with no time; when the trace times ops, the measured time of
+// the whole forward is split over those records in proportion to their FLOPs, marked with the
+// attribute "time_split_by_flops" (the profile shows them with a "~").
+template <class F>
+void traced_forward(F&& forward) {
+  Trace* t = active_trace();
+  const size_t first = t ? t->records.size() : 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  forward();
+  if (!t || !t->time_ops) return;
+  const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  double timed = 0, flops = 0;
+  for (size_t i = first; i < t->records.size(); ++i) timed += t->records[i].seconds, flops += t->records[i].flops;
+  if (timed > 0.5 * total || flops <= 0) return;  // the kernel timed its own steps
+  for (size_t i = first; i < t->records.size(); ++i) {
+    t->records[i].seconds = total * t->records[i].flops / flops;
+    t->records[i].attrs["time_split_by_flops"] = 1;
+  }
+}
+
 QkvViews views_of(const Tensor& q, const Tensor& k, const Tensor& v) {
   const int64_t B = q.size(0), H = q.size(1), n = q.size(2), d = q.size(3);
   // The kernels only read their inputs; views hold non-const pointers for the gradient case.
@@ -57,7 +82,8 @@ Tensor run_on_heads(const std::shared_ptr<AttentionKernel>& kernel, const Tensor
   VT_CHECK(q.size(2) > 0 && q.size(3) > 0, "attention_", kernel->name(), ": empty heads ", shape_str(q.shape()));
   Tensor z = empty(q.shape());
   const int64_t B = q.size(0), H = q.size(1), n = q.size(2), d = q.size(3);
-  kernel->forward(views_of(q, k, v), contiguous_view(z.data(), B, H, n, d));
+  kernel->keep_for_backward = needs_grad(q, k, v);
+  traced_forward([&] { kernel->forward(views_of(q, k, v), contiguous_view(z.data(), B, H, n, d)); });
   if (needs_grad(q, k, v)) {
     record_op(z, kernel->name(), {q, k, v},
               [kernel, q = q.detach(), k = k.detach(), v = v.detach(), zs = z.detach()](const Tensor& g) -> Grads {
@@ -76,7 +102,8 @@ Tensor run_on_qkv(const std::shared_ptr<AttentionKernel>& kernel, const Tensor& 
            shape_str(qkv.shape()), " does not split into q, k, v of ", H, " heads");
   const int64_t B = qkv.size(0), n = qkv.size(1), D = qkv.size(2) / 3, d = D / H;
   Tensor z = empty({B, n, D});
-  kernel->forward(packed_views(qkv, H), packed_view(z.data(), B, n, H, d, 0, 1));
+  kernel->keep_for_backward = needs_grad(qkv);
+  traced_forward([&] { kernel->forward(packed_views(qkv, H), packed_view(z.data(), B, n, H, d, 0, 1)); });
   if (needs_grad(qkv)) {
     record_op(z, kernel->name(), {qkv}, [kernel, qkv = qkv.detach(), zs = z.detach(), H](const Tensor& g) -> Grads {
       const int64_t B = qkv.size(0), n = qkv.size(1), D = qkv.size(2) / 3, d = D / H;

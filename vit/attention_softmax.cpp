@@ -2,8 +2,10 @@
 //   S = s Q K^T (n x n),  P = softmax(S) row-wise with the row max subtracted,  Z = P V.
 // Backward:
 //   dP = dZ V^T,  dV = P^T dZ,  dS = P o (dP - rowsum(dP o P)),  dQ = s dS K,  dK = s dS^T Q.
-// P (heads x n x n) is kept for backward, as every softmax attention implementation does.
+// P (heads x n x n) is kept for backward, as every softmax attention implementation does; each
+// head runs its steps back to back (for_each_head) so that its n x n block stays in cache.
 #include <cmath>
+#include <vector>
 
 #include "core/trace.h"
 #include "core/vecmath.h"
@@ -20,22 +22,26 @@ class SoftmaxKernel : public AttentionKernel {
   void forward(const QkvViews& in, const HeadView& z) override {
     const int64_t heads = in.q.heads(), n = in.q.n, d = in.q.d;
     const float s = 1.f / std::sqrt(static_cast<float>(d));
-    probs_ = empty({heads, n, n});
-    float* P = probs_.data();
-    for_each_head(heads, n, d, [&](int64_t h, GemmFn g) {  // S = s Q K^T
-      g(false, true, n, n, d, s, in.q.head(h), in.q.row_stride, in.k.head(h), in.k.row_stride, 0.f, P + h * n * n, n);
+    // P (heads x n x n) is kept for backward; without one, each thread reuses one n x n buffer.
+    probs_ = keep_for_backward ? empty({heads, n, n}) : Tensor();
+    // One head at a time, all three steps, so that its n x n scores stay in cache in between.
+    for_each_head(heads, n, d, [&](int64_t h, GemmFn g) {
+      thread_local std::vector<float> scratch;
+      float* P = keep_for_backward ? probs_.data() + h * n * n : (scratch.resize(n * n), scratch.data());
+      // S = s Q K^T  (n x n)
+      g(false, true, n, n, d, s, in.q.head(h), in.q.row_stride, in.k.head(h), in.k.row_stride, 0.f, P, n);
+      // P = softmax(S), one row at a time
+      parallel_rows(n, n, [&](int64_t r) {
+        float* row = P + r * n;
+        const float m = vt::detail::max_f32(row, n);
+        for (int64_t j = 0; j < n; ++j) row[j] = vt::detail::exp_f32(row[j] - m);
+        const float inv = 1.f / vt::detail::sum_f32(row, n);
+        for (int64_t j = 0; j < n; ++j) row[j] *= inv;
+      });
+      // Z = P V  (n x d)
+      g(false, false, n, d, n, 1.f, P, n, in.v.head(h), in.v.row_stride, 0.f, z.head(h), z.row_stride);
     });
-    parallel_rows(heads * n, n, [&](int64_t r) {  // P = softmax(S), one row at a time
-      float* row = P + r * n;
-      const float m = vt::detail::max_f32(row, n);
-      for (int64_t j = 0; j < n; ++j) row[j] = vt::detail::exp_f32(row[j] - m);
-      const float inv = 1.f / vt::detail::sum_f32(row, n);
-      for (int64_t j = 0; j < n; ++j) row[j] *= inv;
-    });
-    for_each_head(heads, n, d, [&](int64_t h, GemmFn g) {  // Z = P V
-      g(false, false, n, d, n, 1.f, P + h * n * n, n, in.v.head(h), in.v.row_stride, 0.f, z.head(h), z.row_stride);
-    });
-    if (active_trace()) {
+    if (active_trace()) {  // one record per step (the hardware model lowers them one by one)
       const double hf = static_cast<double>(heads);
       struct Step {
         const char* kind;
@@ -55,22 +61,23 @@ class SoftmaxKernel : public AttentionKernel {
   void backward(const QkvViews& in, const HeadView&, const HeadView& dz, const QkvViews& grad) override {
     const int64_t heads = in.q.heads(), n = in.q.n, d = in.q.d;
     const float s = 1.f / std::sqrt(static_cast<float>(d));
-    Tensor dS = empty({heads, n, n});
-    const float* P = probs_.data();
-    float* dp = dS.data();
+    VT_CHECK(probs_.defined(), "attention_softmax: backward after a forward that kept no probabilities");
+    const float* Pall = probs_.data();
     for_each_head(heads, n, d, [&](int64_t h, GemmFn g) {
-      g(false, true, n, n, d, 1.f, dz.head(h), dz.row_stride, in.v.head(h), in.v.row_stride, 0.f, dp + h * n * n, n);  // dP
-      g(true, false, n, d, n, 1.f, P + h * n * n, n, dz.head(h), dz.row_stride, 0.f, grad.v.head(h), grad.v.row_stride);  // dV
-    });
-    parallel_rows(heads * n, n, [&](int64_t r) {  // dS = P o (dP - rowsum(dP o P))
-      const float* p = P + r * n;
-      float* ds = dp + r * n;
-      const float dot = vt::detail::dot_f32(p, ds, n);
-      for (int64_t j = 0; j < n; ++j) ds[j] = p[j] * (ds[j] - dot);
-    });
-    for_each_head(heads, n, d, [&](int64_t h, GemmFn g) {
-      g(false, false, n, d, n, s, dp + h * n * n, n, in.k.head(h), in.k.row_stride, 0.f, grad.q.head(h), grad.q.row_stride);  // dQ
-      g(true, false, n, d, n, s, dp + h * n * n, n, in.q.head(h), in.q.row_stride, 0.f, grad.k.head(h), grad.k.row_stride);  // dK
+      thread_local std::vector<float> scratch;
+      scratch.resize(n * n);
+      const float* P = Pall + h * n * n;
+      float* dS = scratch.data();
+      g(false, true, n, n, d, 1.f, dz.head(h), dz.row_stride, in.v.head(h), in.v.row_stride, 0.f, dS, n);  // dP = dZ V^T
+      g(true, false, n, d, n, 1.f, P, n, dz.head(h), dz.row_stride, 0.f, grad.v.head(h), grad.v.row_stride);  // dV = P^T dZ
+      parallel_rows(n, n, [&](int64_t r) {  // dS = P o (dP - rowsum(dP o P))
+        const float* p = P + r * n;
+        float* ds = dS + r * n;
+        const float dot = vt::detail::dot_f32(p, ds, n);
+        for (int64_t j = 0; j < n; ++j) ds[j] = p[j] * (ds[j] - dot);
+      });
+      g(false, false, n, d, n, s, dS, n, in.k.head(h), in.k.row_stride, 0.f, grad.q.head(h), grad.q.row_stride);  // dQ = s dS K
+      g(true, false, n, d, n, s, dS, n, in.q.head(h), in.q.row_stride, 0.f, grad.k.head(h), grad.k.row_stride);  // dK = s dS^T Q
     });
   }
 
