@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "core/tensor.h"
@@ -88,6 +89,12 @@ Tensor matmul_reference(const Tensor& a, const Tensor& b, bool trans_a = false, 
 // Inside an OpenMP parallel region only when blas_serial_in_parallel_region().
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+// gemm, then epilogue(first_row, rows) on each block of rows of C right after that block is
+// computed, on the thread that computed it, while it is still in cache (bias, activation). The
+// blocks cover the M rows of C once, in an unspecified order and partition.
+void gemm_then(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+               const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
+               const std::function<void(int64_t, int64_t)>& epilogue);
 // True when a BLAS call made inside an OpenMP parallel region runs on the calling thread alone:
 // OpenBLAS's OpenMP build checks omp_in_parallel() and then does not fork (its single-threaded
 // build never does). Then many independent products (attention heads) can be spread over the

@@ -49,20 +49,27 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float al
 
 }  // namespace
 
-void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-          int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+void gemm_then(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+               const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
+               const std::function<void(int64_t, int64_t)>& epilogue) {
   // A threaded BLAS inside an OpenMP region would oversubscribe the cores (DESIGN.md section 3).
   VT_ASSERT(!in_parallel_region() || blas_serial_in_parallel_region());
   if (M == 0 || N == 0) return;
+  auto rest = [&] {  // the epilogue over all rows, in parallel, after a product not split by rows
+    if (epilogue)
+      parallel_for(M, std::max<int64_t>(1, kElementwiseGrain / N), [&](int64_t lo, int64_t hi) { epilogue(lo, hi - lo); });
+  };
   if (K == 0) {  // C = beta * C; BLAS implementations disagree on touching C here
     for (int64_t i = 0; i < M; ++i)
       for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = beta == 0.f ? 0.f : beta * C[i * ldc + j];
+    rest();
     return;
   }
   for (int64_t v : {M, N, K, lda, ldb, ldc})
     VT_CHECK(v <= INT_MAX, "gemm: dimension ", v, " exceeds the BLAS integer range");
   if (!split_rows(M, K)) {
     sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    rest();
     return;
   }
   const int64_t panels = (M + kRowPanel - 1) / kRowPanel;
@@ -71,8 +78,14 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
       const int64_t r0 = p * kRowPanel, rows = std::min(kRowPanel, M - r0);
       // rows r0.. of op(A): A + r0 * lda without transpose, A + r0 (columns) with it
       sgemm(trans_a, trans_b, rows, N, K, alpha, trans_a ? A + r0 : A + r0 * lda, lda, B, ldb, beta, C + r0 * ldc, ldc);
+      if (epilogue) epilogue(r0, rows);
     }
   });
+}
+
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+          int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  gemm_then(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nullptr);
 }
 
 namespace {

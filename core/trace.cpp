@@ -54,4 +54,15 @@ TraceRecord* OpTrace::record(std::initializer_list<const Tensor*> inputs, const 
   return record(std::move(shapes), output.shape(), flops, bytes_read, 4.0 * output.numel());
 }
 
+void split_time_by_flops(Trace& trace, size_t first, double seconds) {
+  if (!trace.time_ops) return;
+  double flops = 0;
+  for (size_t i = first; i < trace.records.size(); ++i) flops += trace.records[i].flops;
+  if (flops <= 0) return;
+  for (size_t i = first; i < trace.records.size(); ++i) {
+    trace.records[i].seconds = seconds * trace.records[i].flops / flops;
+    trace.records[i].attrs["time_split_by_flops"] = 1;
+  }
+}
+
 }  // namespace vt

@@ -98,4 +98,10 @@ class OpTrace {
   std::chrono::steady_clock::time_point start_{};
 };
 
+// For work computed fused (one pass that stands for several records, such as Taylor attention's
+// six steps or a linear layer with its GELU): gives the records from index `first` on the
+// measured `seconds`, in proportion to their FLOPs, and marks them "time_split_by_flops" (the
+// profile shows them with "~"). Does nothing unless the trace times ops.
+void split_time_by_flops(Trace& trace, size_t first, double seconds);
+
 }  // namespace vt

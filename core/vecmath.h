@@ -47,11 +47,13 @@ inline float exp_f32(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   const float er = p * r * r + r + 1.f;
-  // 2^n = 2^h * 2^(n-h) with h = n/2 rounded toward zero: both factors are normal floats for
-  // n in [-150, 129], and the products round exactly as one multiplication by 2^n would.
+  // 2^n = 2^h * 2^(n-h) with h = floor(n/2) (an arithmetic shift: GCC and clang define >> of a
+  // negative int so, and it vectorises to one instruction where n/2 took three): both factors are
+  // normal floats for n in [-150, 129], and the products round exactly as one multiplication by
+  // 2^n would.
   // The exponent fields are shifted as unsigned: for a NaN input ni is garbage (er is NaN and
   // so is the result), and a signed shift of it would be undefined behaviour.
-  const int32_t h = ni / 2;
+  const int32_t h = ni >> 1;
   const uint32_t e1 = static_cast<uint32_t>(h + 127) << 23, e2 = static_cast<uint32_t>(ni - h + 127) << 23;
   return er * bits_to_float(static_cast<int32_t>(e1)) * bits_to_float(static_cast<int32_t>(e2));
 }
@@ -100,11 +102,16 @@ inline float max_f32(const float* p, int64_t n) {
   float lane[8];
   for (int k = 0; k < 8; ++k) lane[k] = p[0];
   int64_t i = 0;
+  // Bitwise | on the comparisons, not ||: no short circuit, so the selects vectorise (with ||
+  // GCC kept a branch per lane, 1.2 ns per element instead of a few hundredths).
   for (; i + 8 <= n; i += 8)
-    for (int k = 0; k < 8; ++k) lane[k] = (lane[k] < p[i + k] || p[i + k] != p[i + k]) ? p[i + k] : lane[k];
-  for (int k = 0; i < n; ++i, ++k) lane[k] = (lane[k] < p[i] || p[i] != p[i]) ? p[i] : lane[k];
+    for (int k = 0; k < 8; ++k) {
+      const float v = p[i + k];
+      lane[k] = ((lane[k] < v) | (v != v)) ? v : lane[k];
+    }
+  for (int k = 0; i < n; ++i, ++k) lane[k] = ((lane[k] < p[i]) | (p[i] != p[i])) ? p[i] : lane[k];
   float m = lane[0];
-  for (int k = 1; k < 8; ++k) m = (m < lane[k] || lane[k] != lane[k]) ? lane[k] : m;
+  for (int k = 1; k < 8; ++k) m = ((m < lane[k]) | (lane[k] != lane[k])) ? lane[k] : m;
   return m;
 }
 

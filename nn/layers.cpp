@@ -36,11 +36,11 @@ Tensor Mlp::forward(const Tensor& x, const Context& ctx) const {
   Tensor h;
   {
     TraceScope s("fc1");
-    h = fc1.forward(x);  // (..., hidden)
+    h = linear(x, fc1.weight, fc1.bias, Activation::kGelu);  // (..., hidden): fc1 and the GELU, fused
   }
   {
     TraceScope s("act");
-    h = drop.forward(gelu(h), ctx);
+    h = drop.forward(h, ctx);
   }
   TraceScope s("fc2");
   return drop.forward(fc2.forward(h), ctx);  // (..., D)

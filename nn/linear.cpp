@@ -1,60 +1,96 @@
 // The fused linear op: forward and backward side by side.
 //
 // Shapes: x viewed as (R, in) with R = all leading dims; w (out, in); y (R, out).
-//   forward:   y = x W^T + 1 b          (rows of y pre-filled with b, then GEMM with beta = 1)
-//   backward:  dx = dy W                (R, in)
-//              dW = dy^T x              (out, in)
-//              db = 1^T dy              (out,)  column sums
+//   forward:   h = x W^T + 1 b          (GEMM; each block of rows then gets b added in cache)
+//              y = h, or y = GELU(h) = h Phi(h) in the same pass
+//   backward:  dh = dy, or dh = dy o (Phi(h) + h phi(h))
+//              dx = dh W                (R, in)
+//              dW = dh^T x              (out, in)
+//              db = 1^T dh              (out,)  column sums
 #include "nn/linear.h"
 
+#include <chrono>
 #include <cstring>
 
 #include "core/autograd.h"
 #include "core/ops.h"
+#include "core/simd.h"
 #include "core/threads.h"
 #include "core/trace.h"
+#include "core/vecmath.h"
 
 namespace vt::nn {
 
 Tensor parameter(const Shape& shape) { return zeros(shape).set_requires_grad(); }
 
-Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b, Activation act) {
   VT_CHECK(w.dim() == 2, "linear: weight must be 2-D (out, in), got ", shape_str(w.shape()));
   const int64_t out_f = w.size(0), in_f = w.size(1);
   VT_CHECK(x.dim() >= 1 && x.size(-1) == in_f, "linear: input of shape ", shape_str(x.shape()),
            " does not end in ", in_f, " features (weight ", shape_str(w.shape()), ")");
   VT_CHECK(!b.defined() || b.shape() == Shape{out_f}, "linear: bias of shape ", shape_str(b.shape()),
            " for weight ", shape_str(w.shape()));
+  Trace* trace = active_trace();
+  const size_t first_record = trace ? trace->records.size() : 0;
+  const auto t0 = std::chrono::steady_clock::now();
   OpTrace tr("linear");
+  const bool gelu = act == Activation::kGelu, grad = needs_grad(x, w, b);
   const int64_t R = x.numel() / in_f;
   Shape out_shape = x.shape();
   out_shape.back() = out_f;
   Tensor y = empty(out_shape);
-  float* py = y.data();
-  if (b.defined()) {
-    const float* pb = b.data();
-    parallel_for(R, std::max<int64_t>(1, kElementwiseGrain / out_f), [&](int64_t lo, int64_t hi) {
-      for (int64_t r = lo; r < hi; ++r) std::memcpy(py + r * out_f, pb, sizeof(float) * out_f);
+  // With GELU and a backward to come, the pre-activation h is kept in its own tensor.
+  Tensor h = gelu && grad ? empty(out_shape) : y;
+  float *py = y.data(), *ph = h.data();
+  const float* pb = b.defined() ? b.data() : nullptr;
+  gemm_then(false, true, R, out_f, in_f, 1.f, x.data(), in_f, w.data(), in_f, 0.f, ph, out_f, [&](int64_t r0, int64_t rows) {
+    vt::detail::simd_dispatch([&] {
+      for (int64_t r = r0; r < r0 + rows; ++r) {
+        float *hr = ph + r * out_f, *yr = py + r * out_f;
+        if (pb)
+          for (int64_t j = 0; j < out_f; ++j) hr[j] += pb[j];
+        if (gelu)
+          for (int64_t j = 0; j < out_f; ++j) yr[j] = hr[j] * vt::detail::normal_cdf_f32(hr[j]);
+      }
     });
-  }
-  gemm(false, true, R, out_f, in_f, 1.f, x.data(), in_f, w.data(), in_f, b.defined() ? 1.f : 0.f, py, out_f);
-  if (TraceRecord* rec = tr.record({&x, &w, &b}, y, 2.0 * R * out_f * in_f)) {
+  });
+  if (TraceRecord* rec = tr.record({&x, &w, &b}, h, 2.0 * R * out_f * in_f))
     rec->attrs = {{"M", double(R)}, {"N", double(out_f)}, {"K", double(in_f)}, {"bias", double(b.defined())}};
+  if (gelu && trace) {
+    OpTrace tg("gelu");
+    tg.record({&h}, y, 8.0 * y.numel());
+    split_time_by_flops(*trace, first_record, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
-  if (needs_grad(x, w, b)) {
+  if (grad) {
     const bool gx = x.requires_grad(), gw = w.requires_grad(), gb = b.defined() && b.requires_grad();
-    record_op(y, "linear", {x, w, b},
-              [gx, gw, gb, x = x.detach(), w = w.detach(), R, in_f, out_f](const Tensor& g) -> Grads {
+    record_op(y, gelu ? "linear_gelu" : "linear", {x, w, b},
+              [gx, gw, gb, gelu, x = x.detach(), w = w.detach(), h = gelu ? h.detach() : Tensor(), R, in_f,
+               out_f](const Tensor& g) -> Grads {
+                Tensor dh = g;
+                if (gelu) {  // dh = dy o (Phi(h) + h phi(h))
+                  dh = empty(h.shape());
+                  const float *pg = g.data(), *pre = h.data();
+                  float* pd = dh.data();
+                  parallel_for(dh.numel(), kElementwiseGrain, [&](int64_t lo, int64_t hi) {
+                    vt::detail::simd_dispatch([&] {
+                      for (int64_t i = lo; i < hi; ++i) {
+                        float cdf, pdf;
+                        vt::detail::normal_cdf_pdf_f32(pre[i], cdf, pdf);
+                        pd[i] = pg[i] * (cdf + pre[i] * pdf);
+                      }
+                    });
+                  });
+                }
                 Tensor dx, dw, db;
                 if (gx) {
                   dx = empty(x.shape());
-                  gemm(false, false, R, in_f, out_f, 1.f, g.data(), out_f, w.data(), in_f, 0.f, dx.data(), in_f);
+                  gemm(false, false, R, in_f, out_f, 1.f, dh.data(), out_f, w.data(), in_f, 0.f, dx.data(), in_f);
                 }
                 if (gw) {
                   dw = empty(w.shape());
-                  gemm(true, false, out_f, in_f, R, 1.f, g.data(), out_f, x.data(), in_f, 0.f, dw.data(), in_f);
+                  gemm(true, false, out_f, in_f, R, 1.f, dh.data(), out_f, x.data(), in_f, 0.f, dw.data(), in_f);
                 }
-                if (gb) db = sum(g.reshape({R, out_f}), {0});
+                if (gb) db = sum(dh.reshape({R, out_f}), {0});
                 return {dx, dw, db};
               });
   }

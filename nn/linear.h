@@ -5,9 +5,13 @@
 
 namespace vt::nn {
 
-// The fused op: x (..., in), w (out, in), b (out,) or undefined -> (..., out). One GEMM with the
-// bias pre-filled into the output (beta = 1), backward as three products.
-Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b);
+enum class Activation { kNone, kGelu };
+
+// The fused op: x (..., in), w (out, in), b (out,) or undefined -> (..., out), optionally followed
+// by GELU (exact erf form): act(x W^T + b). One GEMM; each block of its rows gets the bias and the
+// activation while it is still in cache. Backward as three products (after GELU's derivative).
+// Traced as a "linear" record and, with GELU, a "gelu" record, as the unfused ops would be.
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b, Activation act = Activation::kNone);
 
 struct Linear {
   Tensor weight;  // (out, in)

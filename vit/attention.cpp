@@ -53,13 +53,9 @@ void traced_forward(F&& forward) {
   forward();
   if (!t || !t->time_ops) return;
   const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  double timed = 0, flops = 0;
-  for (size_t i = first; i < t->records.size(); ++i) timed += t->records[i].seconds, flops += t->records[i].flops;
-  if (timed > 0.5 * total || flops <= 0) return;  // the kernel timed its own steps
-  for (size_t i = first; i < t->records.size(); ++i) {
-    t->records[i].seconds = total * t->records[i].flops / flops;
-    t->records[i].attrs["time_split_by_flops"] = 1;
-  }
+  double timed = 0;
+  for (size_t i = first; i < t->records.size(); ++i) timed += t->records[i].seconds;
+  if (timed < 0.5 * total) split_time_by_flops(*t, first, total);  // unless the kernel timed its own steps
 }
 
 QkvViews views_of(const Tensor& q, const Tensor& k, const Tensor& v) {

@@ -34,6 +34,30 @@ TEST_CASE("linear: gradient checks with and without bias, 2-D and 3-D input") {
   CHECK(gradcheck([](const Inputs& i) { return nn::linear(i[0], i[1], Tensor()); }, {randn({2, 3, 4}, &g), randn({5, 4}, &g)}));
 }
 
+TEST_CASE("linear with GELU: equals gelu(linear), gradient check, two trace records") {
+  Generator g(3);
+  // 2100 rows: the GEMM runs in row panels and each panel gets bias and GELU in its epilogue.
+  for (int64_t rows : {5, 2100}) {
+    Tensor x = randn({rows, 12}, &g), w = randn({9, 12}, &g), b = randn({9}, &g);
+    CHECK(max_abs_diff(nn::linear(x, w, b, nn::Activation::kGelu), gelu(nn::linear(x, w, b))) < 1e-6f);
+    w.set_requires_grad();  // the path that keeps the pre-activation for backward
+    CHECK(max_abs_diff(nn::linear(x, w, b, nn::Activation::kGelu), gelu(nn::linear(x, w, b))) < 1e-6f);
+  }
+  CHECK(gradcheck([](const Inputs& i) { return nn::linear(i[0], i[1], i[2], nn::Activation::kGelu); },
+                  {randn({2, 3, 4}, &g), randn({5, 4}, &g), randn({5}, &g)}));
+  Trace trace;
+  trace.time_ops = true;
+  {
+    TraceSession on(trace);
+    nn::linear(zeros({6, 4}), zeros({3, 4}), zeros({3}), nn::Activation::kGelu);
+  }
+  REQUIRE(trace.records.size() == 2);  // what the hardware model lowers: a GEMM, then GELU
+  CHECK(trace.records[0].kind == "linear");
+  CHECK(trace.records[1].kind == "gelu");
+  CHECK(trace.records[1].output == Shape{6, 3});
+  CHECK(trace.records[1].attrs.count("time_split_by_flops") == 1);
+}
+
 TEST_CASE("Linear module: timm names and a trace record") {
   nn::Linear l(4, 3);
   nn::Parameters p;
