@@ -39,6 +39,7 @@ struct BenchArgs {
   int batch_size = 32, input_size = 0, threads = 0, warm = 3, iters = 10, num_classes = 1000;
   std::string results_file, results_format = "csv";
   bool profile = false;
+  double sparse_threshold = -1;  // < 0: the model's default
 };
 
 // One GEMM shape of the model: C (M x N) = A (M x K) B (K x N), `count` independent copies.
@@ -196,16 +197,20 @@ int run_bench(int argc, char** argv) {
   p.add("num-bench-iter", &a.iters, "timed steps");
   p.add("results-file", &a.results_file, "write the results row here");
   p.add_choice("results-format", &a.results_format, {"csv", "json"}, "format of --results-file");
+  p.add("sparse-threshold", &a.sparse_threshold,
+        "sparse/vitality: keep predicted probabilities above this (sets the attention density; default: the model's)");
   p.add_flag("profile", &a.profile, "time every op and backward closure (train steps when --bench both)");
   if (!p.parse(argc, argv, 2)) return 0;
   if (a.batch_size < 1 || a.iters < 1 || a.warm < 0 || a.num_classes < 1 || a.input_size < 0)
     throw UsageError("--batch-size, --num-bench-iter and --num-classes must be positive, --num-warm-iter not negative");
+  if (a.sparse_threshold >= 1) throw UsageError("--sparse-threshold must lie in [0, 1)");
   set_num_threads(a.threads > 0 ? a.threads : hardware_threads());
 
   vit::DeitConfig cfg = vit::deit_config(a.model);
   if (a.input_size > 0) cfg.img_size = a.input_size;
   cfg.num_classes = a.num_classes;
   cfg.attn = vit::parse_attention_kind(a.attn);
+  if (a.sparse_threshold >= 0) cfg.mask.threshold = static_cast<float>(a.sparse_threshold);
   // as timm's benchmark.py creates models: no dropout, no stochastic depth
   vit::Deit model(cfg);
   check_memory(model, a.batch_size);
@@ -287,6 +292,15 @@ int run_bench(int argc, char** argv) {
     const double gflops = 6 * macs / (t.step_ms * 1e-3) * 1e-9, blas = sgemm_gflops(shapes, true);
     report("Train", "train", t, gflops, blas);
     if (a.profile) profile(step);
+  }
+  // sparse kinds: the kept fraction of the attention map in the last timed step, over all heads
+  double density = 0;
+  int64_t heads = 0;
+  for (const auto& block : model.densities())
+    for (double d : block) density += d, ++heads;
+  if (heads > 0) {
+    row.set("attn_density", Json(std::round(density / heads * 1000) / 1000));
+    std::printf("Attention density (kept fraction, last step): %.3f\n", density / heads);
   }
   row.set("param_count", Json(std::round(double(model.num_parameters()) / 1e4) / 100));
   row.set("peak_rss_mb", Json(std::round(peak_resident_mb())));

@@ -1,6 +1,8 @@
 // Op trace storage and the per-thread switch.
 #include "core/trace.h"
 
+#include <algorithm>
+
 #include "core/autograd.h"
 
 namespace vt {
@@ -54,12 +56,13 @@ TraceRecord* OpTrace::record(std::initializer_list<const Tensor*> inputs, const 
   return record(std::move(shapes), output.shape(), flops, bytes_read, 4.0 * output.numel());
 }
 
-void split_time_by_flops(Trace& trace, size_t first, double seconds) {
+void split_time_by_flops(Trace& trace, size_t first, double seconds, size_t last) {
   if (!trace.time_ops) return;
+  last = std::min(last, trace.records.size());
   double flops = 0;
-  for (size_t i = first; i < trace.records.size(); ++i) flops += trace.records[i].flops;
+  for (size_t i = first; i < last; ++i) flops += trace.records[i].flops;
   if (flops <= 0) return;
-  for (size_t i = first; i < trace.records.size(); ++i) {
+  for (size_t i = first; i < last; ++i) {
     trace.records[i].seconds = seconds * trace.records[i].flops / flops;
     trace.records[i].attrs["time_split_by_flops"] = 1;
   }

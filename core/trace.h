@@ -102,6 +102,6 @@ class OpTrace {
 // six steps or a linear layer with its GELU): gives the records from index `first` on the
 // measured `seconds`, in proportion to their FLOPs, and marks them "time_split_by_flops" (the
 // profile shows them with "~"). Does nothing unless the trace times ops.
-void split_time_by_flops(Trace& trace, size_t first, double seconds);
+void split_time_by_flops(Trace& trace, size_t first, double seconds, size_t last = SIZE_MAX);  // records [first, last)
 
 }  // namespace vt

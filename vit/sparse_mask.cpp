@@ -19,8 +19,13 @@ namespace vt::vit {
 namespace {
 // Integer codes of x (m values) as floats, and the scale that maps them back.
 float quantize_4bit(const float* x, int64_t m, float* codes) {
+  float lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};  // max |x| in eight lanes: vectorises, and max is exact in any order
+  int64_t i = 0;
+  for (; i + 8 <= m; i += 8)
+    for (int k = 0; k < 8; ++k) lane[k] = std::max(lane[k], std::fabs(x[i + k]));
+  for (int k = 0; i < m; ++i, ++k) lane[k] = std::max(lane[k], std::fabs(x[i]));
   float amax = 0.f;
-  for (int64_t i = 0; i < m; ++i) amax = std::max(amax, std::fabs(x[i]));
+  for (float v : lane) amax = std::max(amax, v);
   const float scale = amax / 7.f;
   for (int64_t i = 0; i < m; ++i)
     codes[i] = scale > 0.f ? std::min(7.f, std::max(-7.f, std::nearbyint(x[i] / scale))) : 0.f;
@@ -34,7 +39,20 @@ CsrMask predict_mask(const float* q, int64_t ldq, const float* k, int64_t ldk, i
 
 CsrMask detail::predict_mask_with(const float* q, int64_t ldq, const float* k, int64_t ldk, int64_t n, int64_t d,
                                   const MaskOptions& opt, GemmFn gemm_fn) {
-  std::vector<float> qrows(n * d), krows(n * d), qa(n * d), kb(n * d), scores(n * n);
+  // Per-thread scratch, reused from head to head (fresh vectors cost a zero fill and page faults).
+  struct Scratch {
+    std::vector<float> qrows, krows, qa, kb, scores, p;
+    std::vector<int32_t> keep;  // int32 flags: the compare loop vectorises (a byte store did not)
+    std::vector<int32_t> cols;
+  };
+  thread_local Scratch t;
+  for (auto* v : {&t.qrows, &t.krows, &t.qa, &t.kb}) v->resize(n * d);
+  t.scores.resize(n * n);
+  t.p.resize(n);
+  t.keep.resize(n);
+  t.cols.resize(n * n);
+  std::vector<float>&qrows = t.qrows, &krows = t.krows, &qa = t.qa, &kb = t.kb, &scores = t.scores, &p = t.p;
+  std::vector<int32_t>& keep = t.keep;
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < d; ++j) {
       qrows[i * d + j] = q[i * ldq + j];
@@ -47,22 +65,28 @@ CsrMask detail::predict_mask_with(const float* q, int64_t ldq, const float* k, i
   CsrMask mask;
   mask.row_ptr.reserve(n + 1);
   mask.row_ptr.push_back(0);
-  std::vector<float> p(n);
+  int64_t kept = 0;  // kept pairs so far, in t.cols (room for every pair)
   for (int64_t i = 0; i < n; ++i) {
     const float* row = scores.data() + i * n;
-    float m = row[0];
+    // argmax, the first of equal maxima (the scores are exact small integers)
+    const float m = vt::detail::max_f32(row, n);
     int64_t arg = 0;
-    for (int64_t j = 1; j < n; ++j)
-      if (row[j] > m) {
-        m = row[j];
-        arg = j;
-      }
-    float sum = 0.f;
-    for (int64_t j = 0; j < n; ++j) sum += (p[j] = vt::detail::exp_f32(factor * row[j] - factor * m));
-    for (int64_t j = 0; j < n; ++j)
-      if (p[j] / sum > opt.threshold || (opt.keep_row_max && j == arg)) mask.col.push_back(static_cast<int32_t>(j));
-    mask.row_ptr.push_back(static_cast<int32_t>(mask.col.size()));
+    while (arg < n - 1 && !(row[arg] == m)) ++arg;
+    // P~ = softmax row; each loop below vectorises (the sum in eight lanes, core/vecmath.h)
+    for (int64_t j = 0; j < n; ++j) p[j] = vt::detail::exp_f32(factor * row[j] - factor * m);
+    const float sum = vt::detail::sum_f32(p.data(), n);
+    for (int64_t j = 0; j < n; ++j) keep[j] = p[j] / sum > opt.threshold ? 1 : 0;
+    if (opt.keep_row_max) keep[arg] = 1;
+    int32_t* out = t.cols.data() + kept;  // branch-free compaction: write always, advance if kept
+    int64_t k = 0;
+    for (int64_t j = 0; j < n; ++j) {
+      out[k] = static_cast<int32_t>(j);
+      k += keep[j];
+    }
+    kept += k;
+    mask.row_ptr.push_back(static_cast<int32_t>(kept));
   }
+  mask.col.assign(t.cols.begin(), t.cols.begin() + kept);
   return mask;
 }
 
@@ -101,8 +125,10 @@ SparseStats mask_stats(const std::vector<CsrMask>& masks, int64_t B, int64_t H, 
 }
 
 void trace_sparse(const char* kind_prefix, const std::vector<CsrMask>& masks, const SparseStats& stats, int64_t B,
-                  int64_t H, int64_t n, int64_t d) {
-  if (!active_trace()) return;
+                  int64_t H, int64_t n, int64_t d, double predict_seconds, double sparse_seconds) {
+  Trace* trace = active_trace();
+  if (!trace) return;
+  const size_t first = trace->records.size();
   double nnz = 0;
   for (const CsrMask& m : masks) nnz += static_cast<double>(m.nnz());
   const double heads = double(B) * H, density = nnz / (heads * n * n);
@@ -126,6 +152,11 @@ void trace_sparse(const char* kind_prefix, const std::vector<CsrMask>& masks, co
       r->attrs = {{"heads", heads}, {"n", double(n)}, {"d", double(d)}, {"nnz", nnz}, {"density", density}};
       r->row_counts = rows;
     }
+  }
+  // Measured: the prediction alone; the three sparse steps run fused, so their time is split.
+  if (trace->time_ops && trace->records.size() == first + 4) {
+    trace->records[first].seconds = predict_seconds;
+    split_time_by_flops(*trace, first + 1, sparse_seconds);
   }
 }
 

@@ -2,6 +2,8 @@
 // statistics the sparse kinds report.
 #pragma once
 
+#include <chrono>
+
 #include <vector>
 
 #include "core/tensor.h"
@@ -30,8 +32,15 @@ Tensor attention_vitality_with_masks(const Tensor& q, const Tensor& k, const Ten
 std::vector<CsrMask> full_masks(int64_t heads, int64_t n, bool keep_all);
 
 // Trace records for the predictor and the sparse products: "sparse_predict", "sparse_sddmm",
-// "sparse_softmax", "sparse_spmm" (kind_prefix replaces "sparse" for vitality's residual).
+// "sparse_softmax", "sparse_spmm" (kind_prefix replaces "sparse" for vitality's residual). When
+// the trace times ops, the predictor's record gets `predict_seconds` and the three fused sparse
+// steps share `sparse_seconds` by FLOPs.
 void trace_sparse(const char* kind_prefix, const std::vector<CsrMask>& masks, const SparseStats& stats,
-                  int64_t B, int64_t H, int64_t n, int64_t d);
+                  int64_t B, int64_t H, int64_t n, int64_t d, double predict_seconds = 0, double sparse_seconds = 0);
+
+// Seconds since `t0` (for the phase times above).
+inline double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
 
 }  // namespace vt::vit::detail
