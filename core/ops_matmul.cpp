@@ -72,10 +72,15 @@ void gemm_then(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, floa
     rest();
     return;
   }
-  const int64_t panels = (M + kRowPanel - 1) / kRowPanel;
+  // About kRowPanel rows each, as many panels for every thread (6304 rows on 2 threads: 24 panels
+  // of 263 rows, not 25 of 256, which left one thread a panel more than the other).
+  const int64_t nt = num_threads();
+  const int64_t panels = ((M + kRowPanel - 1) / kRowPanel + nt - 1) / nt * nt;
+  const int64_t panel_rows = (M + panels - 1) / panels;
   parallel_for(panels, 1, [&](int64_t lo, int64_t hi) {
     for (int64_t p = lo; p < hi; ++p) {
-      const int64_t r0 = p * kRowPanel, rows = std::min(kRowPanel, M - r0);
+      const int64_t r0 = p * panel_rows, rows = std::min(panel_rows, M - r0);
+      if (rows <= 0) continue;
       // rows r0.. of op(A): A + r0 * lda without transpose, A + r0 (columns) with it
       sgemm(trans_a, trans_b, rows, N, K, alpha, trans_a ? A + r0 : A + r0 * lda, lda, B, ldb, beta, C + r0 * ldc, ldc);
       if (epilogue) epilogue(r0, rows);

@@ -59,11 +59,7 @@ class SparseKernel : public AttentionKernel {
         for (int32_t e = a; e < b; ++e) P[e] /= sum;
         float* zr = z.row(h, i);  // SpMM: Z_i = sum_j P_ij v_j
         for (int64_t c = 0; c < d; ++c) zr[c] = 0.f;
-        for (int32_t e = a; e < b; ++e) {
-          float* __restrict zo = zr;  // z and v never overlap: the row update vectorises
-          const float* __restrict vj = V + m.col[e] * lv;
-          for (int64_t c = 0; c < d; ++c) zo[c] += P[e] * vj[c];
-        }
+        for (int32_t e = a; e < b; ++e) row_axpy(d, P[e], V + m.col[e] * lv, zr);
       }
     });
     const double sparse_seconds = seconds_since(t_sparse);
@@ -96,15 +92,9 @@ class SparseKernel : public AttentionKernel {
         }
         for (int32_t e = a; e < b; ++e) {
           const int64_t j = m.col[e];
-          const float ds = P[e] * (dp[e - a] - rho) * scale, p = P[e];
-          // Six distinct rows (restrict lets the three updates vectorise together).
-          float *__restrict dq = dQ + i * lgq, *__restrict dk = dK + j * lgk, *__restrict dv = dV + j * lgv;
-          const float *__restrict kj = K + j * lk, *__restrict qi = Q + i * lq, *__restrict dzi = dZ + i * ldz;
-          for (int64_t c = 0; c < d; ++c) {
-            dq[c] += ds * kj[c];
-            dk[c] += ds * qi[c];
-            dv[c] += p * dzi[c];
-          }
+          const float ds = P[e] * (dp[e - a] - rho) * scale;
+          // dQ_i += ds k_j,  dK_j += ds q_i,  dV_j += P_ij dz_i
+          row_axpy3(d, ds, K + j * lk, dQ + i * lgq, ds, Q + i * lq, dK + j * lgk, P[e], dZ + i * ldz, dV + j * lgv);
         }
       }
     });

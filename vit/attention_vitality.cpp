@@ -119,10 +119,7 @@ class VitalityKernel : public AttentionKernel {
         for (int32_t e = mask.row_ptr[i]; e < mask.row_ptr[i + 1]; ++e) {  // SpMM with w = alpha R
           const float w = lambda_ * (vt::detail::exp_f32(S[e] - mi) - alpha * (1.f + S[e]));
           den += w;
-          // restrict: z and v never overlap, and saying so lets the row update vectorise
-          float* __restrict zo = zr;
-          const float* __restrict vj = V + mask.col[e] * lv;
-          for (int64_t c = 0; c < d; ++c) zo[c] += w * vj[c];
+          row_axpy(d, w, V + mask.col[e] * lv, zr);
         }
         for (int64_t c = 0; c < d; ++c) zr[c] /= den;
         m[i] = mi;
@@ -172,14 +169,8 @@ class VitalityKernel : public AttentionKernel {
           const float w = lambda_ * (ex - alpha * (1.f + S[e]));
           const float dw = vt::detail::dot_f32(u.data(), V + j * lv, d) + nu;
           const float dS = lambda_ * dw * (ex - alpha) * sc;
-          // Five distinct rows (restrict lets the three updates vectorise together).
-          float *__restrict dq = dQ + i * lgq, *__restrict dkh = dKh + j * d, *__restrict dv = dV + j * lgv;
-          const float *__restrict kh = Kh + j * d, *__restrict q = Q + i * lq, *__restrict uu = u.data();
-          for (int64_t c = 0; c < d; ++c) {
-            dq[c] += dS * kh[c];
-            dkh[c] += dS * q[c];
-            dv[c] += w * uu[c];
-          }
+          // dQ_i += dS khat_j,  dKhat_j += dS q_i,  dV_j += w u_i
+          row_axpy3(d, dS, Kh + j * d, dQ + i * lgq, dS, Q + i * lq, dKh + j * d, w, u.data(), dV + j * lgv);
         }
       }
     });
