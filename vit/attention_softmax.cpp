@@ -30,16 +30,22 @@ class SoftmaxKernel : public AttentionKernel {
       float* P = keep_for_backward ? probs_.data() + h * n * n : (scratch.resize(n * n), scratch.data());
       // S = s Q K^T  (n x n)
       g(false, true, n, n, d, s, in.q.head(h), in.q.row_stride, in.k.head(h), in.k.row_stride, 0.f, P, n);
-      // P = softmax(S), one row at a time
+      // P = softmax(S), one row at a time: E = exp(S - rowmax), P = E / rowsum(E)
+      std::vector<float> inv(n);
       parallel_rows(n, n, [&](int64_t r) {
         float* row = P + r * n;
         const float m = vt::detail::max_f32(row, n);
         for (int64_t j = 0; j < n; ++j) row[j] = vt::detail::exp_f32(row[j] - m);
-        const float inv = 1.f / vt::detail::sum_f32(row, n);
-        for (int64_t j = 0; j < n; ++j) row[j] *= inv;
+        inv[r] = 1.f / vt::detail::sum_f32(row, n);
+        if (keep_for_backward)  // backward needs P itself
+          for (int64_t j = 0; j < n; ++j) row[j] *= inv[r];
       });
-      // Z = P V  (n x d)
+      // Z = P V  (n x d); without a backward, Z = diag(inv) (E V): the division moves to the
+      // n x d result, a pass over n x d numbers instead of n x n
       g(false, false, n, d, n, 1.f, P, n, in.v.head(h), in.v.row_stride, 0.f, z.head(h), z.row_stride);
+      if (!keep_for_backward)
+        for (int64_t r = 0; r < n; ++r)
+          for (int64_t c = 0; c < d; ++c) z.row(h, r)[c] *= inv[r];
     });
     if (active_trace()) {  // one record per step (the hardware model lowers them one by one)
       const double hf = static_cast<double>(heads);
