@@ -32,7 +32,7 @@ Tensor DropPath::forward(const Tensor& x, const Context& ctx) const {
 
 Mlp::Mlp(int64_t dim, int64_t hidden, float p) : fc1(dim, hidden), fc2(hidden, dim), drop{p} {}
 
-Tensor Mlp::forward(const Tensor& x, const Context& ctx) const {
+Tensor Mlp::forward(const Tensor& x, const Context& ctx, const Tensor& residual) const {
   Tensor h;
   {
     TraceScope s("fc1");
@@ -43,6 +43,10 @@ Tensor Mlp::forward(const Tensor& x, const Context& ctx) const {
     h = drop.forward(h, ctx);
   }
   TraceScope s("fc2");
+  if (residual.defined()) {
+    VT_CHECK(drop.identity(ctx), "Mlp: a fused residual needs the dropout after fc2 to be off");
+    return linear(h, fc2.weight, fc2.bias, Activation::kNone, residual);  // (..., D)
+  }
   return drop.forward(fc2.forward(h), ctx);  // (..., D)
 }
 

@@ -21,6 +21,7 @@ struct LayerNorm {
 struct Dropout {
   float p = 0.f;
   Tensor forward(const Tensor& x, const Context& ctx) const;
+  bool identity(const Context& ctx) const { return !ctx.training || p == 0.f; }  // forward(x) is x
 };
 
 // Stochastic depth (timm's DropPath): while training, each sample's residual branch is dropped
@@ -28,6 +29,7 @@ struct Dropout {
 struct DropPath {
   float p = 0.f;
   Tensor forward(const Tensor& x, const Context& ctx) const;
+  bool identity(const Context& ctx) const { return !ctx.training || p == 0.f; }  // forward(x) is x
 };
 
 // timm's Mlp: fc1 (D -> hidden), GELU, dropout, fc2 (hidden -> D), dropout.
@@ -37,7 +39,9 @@ struct Mlp {
   Dropout drop;
   Mlp() = default;
   Mlp(int64_t dim, int64_t hidden, float drop);
-  Tensor forward(const Tensor& x, const Context& ctx) const;
+  // With `residual`: residual + Mlp(x), the sum done in fc2's GEMM epilogue (the caller checks
+  // that the dropout after fc2 is the identity in this context).
+  Tensor forward(const Tensor& x, const Context& ctx, const Tensor& residual = Tensor()) const;
   void parameters(Parameters& out, const std::string& prefix) const;
 };
 

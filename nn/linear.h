@@ -11,7 +11,10 @@ enum class Activation { kNone, kGelu };
 // by GELU (exact erf form): act(x W^T + b). One GEMM; each block of its rows gets the bias and the
 // activation while it is still in cache. Backward as three products (after GELU's derivative).
 // Traced as a "linear" record and, with GELU, a "gelu" record, as the unfused ops would be.
-Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b, Activation act = Activation::kNone);
+// With `residual` (the output's shape): residual + act(x W^T + b), the sum in the same pass (the
+// transformer block's skip connection), traced as a further "add" record.
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b, Activation act = Activation::kNone,
+              const Tensor& residual = Tensor());
 
 struct Linear {
   Tensor weight;  // (out, in)

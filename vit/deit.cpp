@@ -46,7 +46,7 @@ std::vector<std::string> deit_model_names() {
 }
 
 // ---------------------------------------------------------------- attention
-Tensor Attention::forward(const Tensor& x, const nn::Context& ctx) {
+Tensor Attention::forward(const Tensor& x, const nn::Context& ctx, const Tensor& residual) {
   Tensor qkv_out;
   {
     TraceScope s("qkv");
@@ -61,6 +61,10 @@ Tensor Attention::forward(const Tensor& x, const nn::Context& ctx) {
   }
   if (run == AttentionKind::kSoftmax || run == AttentionKind::kTaylor) last_stats = SparseStats{};
   TraceScope s("proj");
+  if (residual.defined()) {
+    VT_CHECK(proj_drop.identity(ctx), "Attention: a fused residual needs proj_drop to be off");
+    return nn::linear(z, proj.weight, proj.bias, nn::Activation::kNone, residual);
+  }
   return proj_drop.forward(proj.forward(z), ctx);
 }
 
@@ -76,19 +80,25 @@ Tensor Block::forward(const Tensor& x, const nn::Context& ctx) {
     TraceScope s("norm1");
     h = norm1.forward(x);
   }
+  // The skip connections are added in the epilogue of the GEMM before them (proj, fc2) whenever
+  // the dropout and stochastic depth between are the identity (inference; training without them).
+  Tensor y;
   {
     TraceScope s("attn");
-    h = attn.forward(h, ctx);
+    if (drop_path.identity(ctx) && attn.proj_drop.identity(ctx)) {
+      y = attn.forward(h, ctx, x);  // x + attn(norm1(x))
+    } else {
+      h = attn.forward(h, ctx);
+      y = x + drop_path.forward(h, ctx);
+    }
   }
-  Tensor y = x + drop_path.forward(h, ctx);
   {
     TraceScope s("norm2");
     h = norm2.forward(y);
   }
-  {
-    TraceScope s("mlp");
-    h = mlp.forward(h, ctx);
-  }
+  TraceScope s("mlp");
+  if (drop_path.identity(ctx) && mlp.drop.identity(ctx)) return mlp.forward(h, ctx, y);  // y + mlp(norm2(y))
+  h = mlp.forward(h, ctx);
   return y + drop_path.forward(h, ctx);
 }
 

@@ -49,7 +49,8 @@ struct Attention {
   bool eval_sparse = false;
   nn::Dropout proj_drop;
   SparseStats last_stats;  // after a forward with a sparse kind: density per head
-  Tensor forward(const Tensor& x, const nn::Context& ctx);  // (B, n, D) -> (B, n, D)
+  // (B, n, D) -> (B, n, D); with `residual`, residual + attention(x) (summed in proj's epilogue).
+  Tensor forward(const Tensor& x, const nn::Context& ctx, const Tensor& residual = Tensor());
   void parameters(nn::Parameters& out, const std::string& prefix) const;
 };
 

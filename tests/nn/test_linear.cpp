@@ -58,6 +58,29 @@ TEST_CASE("linear with GELU: equals gelu(linear), gradient check, two trace reco
   CHECK(trace.records[1].attrs.count("time_split_by_flops") == 1);
 }
 
+TEST_CASE("linear with a residual: equals r + linear, gradient check for all four inputs, an add record") {
+  Generator g(4);
+  for (int64_t rows : {5, 2100}) {  // one call, and row panels with the residual in each epilogue
+    Tensor x = randn({rows, 12}, &g), w = randn({9, 12}, &g), b = randn({9}, &g), r = randn({rows, 9}, &g);
+    CHECK(max_abs_diff(nn::linear(x, w, b, nn::Activation::kNone, r), r + nn::linear(x, w, b)) == 0.f);
+    CHECK(max_abs_diff(nn::linear(x, w, b, nn::Activation::kGelu, r), r + gelu(nn::linear(x, w, b))) < 1e-6f);
+  }
+  CHECK(gradcheck([](const Inputs& i) { return nn::linear(i[0], i[1], i[2], nn::Activation::kNone, i[3]); },
+                  {randn({2, 3, 4}, &g), randn({5, 4}, &g), randn({5}, &g), randn({2, 3, 5}, &g)}));
+  CHECK(gradcheck([](const Inputs& i) { return nn::linear(i[0], i[1], i[2], nn::Activation::kGelu, i[3]); },
+                  {randn({3, 4}, &g), randn({5, 4}, &g), randn({5}, &g), randn({3, 5}, &g)}));
+  CHECK_THROWS_WITH_AS(nn::linear(zeros({2, 4}), zeros({3, 4}), Tensor(), nn::Activation::kNone, zeros({2, 4})),
+                       "linear: residual of shape (2,4) for an output of shape (2,3)", Error);
+  Trace trace;
+  {
+    TraceSession on(trace);
+    nn::linear(zeros({6, 4}), zeros({3, 4}), zeros({3}), nn::Activation::kNone, zeros({6, 3}));
+  }
+  REQUIRE(trace.records.size() == 2);  // the GEMM, then the skip connection's add
+  CHECK(trace.records[0].kind == "linear");
+  CHECK(trace.records[1].kind == "add");
+}
+
 TEST_CASE("Linear module: timm names and a trace record") {
   nn::Linear l(4, 3);
   nn::Parameters p;
