@@ -29,8 +29,9 @@ namespace {
 // Products with many rows (the linear layers: M = batch x tokens) run as single-threaded BLAS
 // calls on panels of kRowPanel rows, each thread taking a contiguous range of panels, instead of
 // one call that OpenBLAS threads itself. Measured on 2 cores with DeiT-Tiny's batch-32 shapes
-// (6304 x 192..768 x 192..768, forward and dx): 2-18% faster in bench-ops (medians of alternating runs; 10-40% in a standalone test), because each panel of A and C
-// stays in the core's L2 cache while B is reused from it. The weight gradients (few rows, K =
+// (6304 x 192..768 x 192..768, forward and dx): 2-18% faster in bench-ops (medians of
+// alternating runs; 10-40% in a standalone test), because each panel of A and C stays in the
+// core's L2 cache while B is reused from it. The weight gradients (few rows, K =
 // batch x tokens) gain nothing this way and keep OpenBLAS's threading. Every element of C is
 // computed by the same kernel over the same K blocks either way.
 constexpr int64_t kRowPanel = 256;
