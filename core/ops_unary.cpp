@@ -182,15 +182,11 @@ Tensor relu(const Tensor& x) {
 // Phi and exp come from core/vecmath.h so that both loops vectorise.
 Tensor gelu(const Tensor& x) {
   OpTrace tr("gelu");
-  Tensor out = map_unary(x, [](float v) { return v * detail::normal_cdf_f32(v); });
+  Tensor out = map_unary(x, [](float v) { return detail::gelu_f32(v); });
   trace_unary(tr, x, out, 8);
   if (needs_grad(x)) {
     record_op(out, "gelu", {x}, [x = x.detach()](const Tensor& g) -> Grads {
-      return {map_binary("gelu_backward", g, x, [](float gv, float xv) {
-        float cdf, pdf;
-        detail::normal_cdf_pdf_f32(xv, cdf, pdf);
-        return gv * (cdf + xv * pdf);
-      })};
+      return {map_binary("gelu_backward", g, x, [](float gv, float xv) { return gv * detail::gelu_grad_f32(xv); })};
     });
   }
   return out;

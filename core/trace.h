@@ -104,4 +104,26 @@ class OpTrace {
 // profile shows them with "~"). Does nothing unless the trace times ops.
 void split_time_by_flops(Trace& trace, size_t first, double seconds, size_t last = SIZE_MAX);  // records [first, last)
 
+// The same for the common case: created before the fused work, split() after its records are
+// appended gives them the time elapsed since, by FLOPs.
+class FusedTrace {
+ public:
+  FusedTrace() : t_(active_trace()), first_(t_ ? t_->records.size() : 0), t0_(std::chrono::steady_clock::now()) {}
+  double seconds() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count(); }
+  // Seconds the records appended since construction already carry (kernels that time their steps).
+  double recorded_seconds() const {
+    double s = 0;
+    for (size_t i = first_; t_ && i < t_->records.size(); ++i) s += t_->records[i].seconds;
+    return s;
+  }
+  void split() const {
+    if (t_) split_time_by_flops(*t_, first_, seconds());
+  }
+
+ private:
+  Trace* t_;
+  size_t first_;
+  std::chrono::steady_clock::time_point t0_;
+};
+
 }  // namespace vt

@@ -82,6 +82,15 @@ inline float normal_cdf_f32(float x) {
   return cdf;
 }
 
+// The exact (erf) GELU, x Phi(x), and its derivative Phi(x) + x phi(x): core's gelu op and the
+// linear layer's fused GELU (nn/linear.cpp) share these.
+inline float gelu_f32(float x) { return x * normal_cdf_f32(x); }
+inline float gelu_grad_f32(float x) {
+  float cdf, pdf;
+  normal_cdf_pdf_f32(x, cdf, pdf);
+  return cdf + x * pdf;
+}
+
 }  // namespace vt::detail
 
 namespace vt::detail {

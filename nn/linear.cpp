@@ -10,8 +10,6 @@
 //              dr = dy
 #include "nn/linear.h"
 
-#include <chrono>
-#include <cstring>
 
 #include "core/autograd.h"
 #include "core/ops.h"
@@ -31,9 +29,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b, Activation act,
            " does not end in ", in_f, " features (weight ", shape_str(w.shape()), ")");
   VT_CHECK(!b.defined() || b.shape() == Shape{out_f}, "linear: bias of shape ", shape_str(b.shape()),
            " for weight ", shape_str(w.shape()));
-  Trace* trace = active_trace();
-  const size_t first_record = trace ? trace->records.size() : 0;
-  const auto t0 = std::chrono::steady_clock::now();
+  const FusedTrace fused;  // with GELU or a residual: one pass, several records
   OpTrace tr("linear");
   const bool gelu = act == Activation::kGelu, res = residual.defined(), grad = needs_grad(x, w, b) || needs_grad(residual);
   const int64_t R = x.numel() / in_f;
@@ -54,7 +50,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b, Activation act,
         if (pb)
           for (int64_t j = 0; j < out_f; ++j) hr[j] += pb[j];
         if (gelu)
-          for (int64_t j = 0; j < out_f; ++j) yr[j] = hr[j] * vt::detail::normal_cdf_f32(hr[j]);
+          for (int64_t j = 0; j < out_f; ++j) yr[j] = vt::detail::gelu_f32(hr[j]);
         if (pr)  // y = r + y, the order of the unfused residual add
           for (int64_t j = 0; j < out_f; ++j) yr[j] = pr[r * out_f + j] + yr[j];
       }
@@ -62,7 +58,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b, Activation act,
   });
   if (TraceRecord* rec = tr.record({&x, &w, &b}, h, 2.0 * R * out_f * in_f))
     rec->attrs = {{"M", double(R)}, {"N", double(out_f)}, {"K", double(in_f)}, {"bias", double(b.defined())}};
-  if ((gelu || res) && trace) {
+  if ((gelu || res) && tr.on()) {
     if (gelu) {
       OpTrace tg("gelu");
       tg.record({&h}, y, 8.0 * y.numel());
@@ -71,7 +67,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b, Activation act,
       OpTrace ta("add");
       ta.record({&residual, &y}, y, static_cast<double>(y.numel()));
     }
-    split_time_by_flops(*trace, first_record, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    fused.split();
   }
   if (grad) {
     const bool gx = x.requires_grad(), gw = w.requires_grad(), gb = b.defined() && b.requires_grad();
@@ -86,11 +82,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b, Activation act,
                   float* pd = dh.data();
                   parallel_for(dh.numel(), kElementwiseGrain, [&](int64_t lo, int64_t hi) {
                     vt::detail::simd_dispatch([&] {
-                      for (int64_t i = lo; i < hi; ++i) {
-                        float cdf, pdf;
-                        vt::detail::normal_cdf_pdf_f32(pre[i], cdf, pdf);
-                        pd[i] = pg[i] * (cdf + pre[i] * pdf);
-                      }
+                      for (int64_t i = lo; i < hi; ++i) pd[i] = pg[i] * vt::detail::gelu_grad_f32(pre[i]);
                     });
                   });
                 }

@@ -2,8 +2,6 @@
 // separate (B, H, n, d) tensors, or on the packed qkv projection output (what the model does).
 #include "vit/attention.h"
 
-#include <chrono>
-
 #include "core/autograd.h"
 #include "core/trace.h"
 #include "vit/attention_kernel.h"
@@ -47,15 +45,9 @@ namespace {
 // attribute "time_split_by_flops" (the profile shows them with a "~").
 template <class F>
 void traced_forward(F&& forward) {
-  Trace* t = active_trace();
-  const size_t first = t ? t->records.size() : 0;
-  const auto t0 = std::chrono::steady_clock::now();
+  const FusedTrace fused;
   forward();
-  if (!t || !t->time_ops) return;
-  const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  double timed = 0;
-  for (size_t i = first; i < t->records.size(); ++i) timed += t->records[i].seconds;
-  if (timed < 0.5 * total) split_time_by_flops(*t, first, total);  // unless the kernel timed its own steps
+  if (fused.recorded_seconds() < 0.5 * fused.seconds()) fused.split();  // unless the kernel timed its own steps
 }
 
 QkvViews views_of(const Tensor& q, const Tensor& k, const Tensor& v) {
