@@ -52,6 +52,14 @@ std::shared_ptr<AttentionKernel> make_sparse_kernel(const MaskOptions& opt, Spar
 std::shared_ptr<AttentionKernel> make_vitality_kernel(const MaskOptions& opt, SparseStats* stats, std::vector<CsrMask> fixed = {},
                                                       float residual_weight = 1.f);
 
+// The softmax kind's fast forward (attention_softmax_fused.cpp), available when the CPU has
+// AVX2+FMA and d is a multiple of 16: query rows [row_begin, row_end) of one head,
+// z = softmax(s q k^T) v (rows of n x d, row strides ld*), and, when p is not null, the
+// probabilities of those rows into p (n x n, row stride n). Single-threaded; one call per task.
+bool softmax_head_fused_supported(int64_t d);
+void softmax_head_fused(int64_t n, int64_t d, float s, const float* q, int64_t ldq, const float* k, int64_t ldk,
+                        const float* v, int64_t ldv, float* z, int64_t ldz, float* p, int64_t row_begin, int64_t row_end);
+
 // Runs the kernel as a differentiable op on separate (B, H, n, d) tensors.
 Tensor run_on_heads(const std::shared_ptr<AttentionKernel>& kernel, const Tensor& q, const Tensor& k, const Tensor& v);
 // Runs the kernel on the packed (B, n, 3D) qkv tensor; returns (B, n, D).

@@ -24,29 +24,11 @@ class SoftmaxKernel : public AttentionKernel {
     const float s = 1.f / std::sqrt(static_cast<float>(d));
     // P (heads x n x n) is kept for backward; without one, each thread reuses one n x n buffer.
     probs_ = keep_for_backward ? empty({heads, n, n}) : Tensor();
-    // One head at a time, all three steps, so that its n x n scores stay in cache in between.
-    for_each_head(heads, n, d, [&](int64_t h, GemmFn g) {
-      thread_local std::vector<float> scratch;
-      float* P = keep_for_backward ? probs_.data() + h * n * n : (scratch.resize(n * n), scratch.data());
-      // S = s Q K^T  (n x n)
-      g(false, true, n, n, d, s, in.q.head(h), in.q.row_stride, in.k.head(h), in.k.row_stride, 0.f, P, n);
-      // P = softmax(S), one row at a time: E = exp(S - rowmax), P = E / rowsum(E)
-      std::vector<float> inv(n);
-      parallel_rows(n, n, [&](int64_t r) {
-        float* row = P + r * n;
-        const float m = vt::detail::max_f32(row, n);
-        for (int64_t j = 0; j < n; ++j) row[j] = vt::detail::exp_f32(row[j] - m);
-        inv[r] = 1.f / vt::detail::sum_f32(row, n);
-        if (keep_for_backward)  // backward needs P itself
-          for (int64_t j = 0; j < n; ++j) row[j] *= inv[r];
-      });
-      // Z = P V  (n x d); without a backward, Z = diag(inv) (E V): the division moves to the
-      // n x d result, a pass over n x d numbers instead of n x n
-      g(false, false, n, d, n, 1.f, P, n, in.v.head(h), in.v.row_stride, 0.f, z.head(h), z.row_stride);
-      if (!keep_for_backward)
-        for (int64_t r = 0; r < n; ++r)
-          for (int64_t c = 0; c < d; ++c) z.row(h, r)[c] *= inv[r];
-    });
+    if (softmax_head_fused_supported(d)) {
+      forward_fused(in, z, s);
+    } else {
+      forward_steps(in, z, s);
+    }
     if (active_trace()) {  // one record per step (the hardware model lowers them one by one)
       const double hf = static_cast<double>(heads);
       struct Step {
@@ -88,6 +70,53 @@ class SoftmaxKernel : public AttentionKernel {
   }
 
  private:
+  // The three steps as written above, one head at a time so that its n x n scores stay in cache
+  // in between: the reference, and the path on CPUs without AVX2 or when d % 16 != 0.
+  void forward_steps(const QkvViews& in, const HeadView& z, float s) {
+    const int64_t heads = in.q.heads(), n = in.q.n, d = in.q.d;
+    for_each_head(heads, n, d, [&](int64_t h, GemmFn g) {
+      thread_local std::vector<float> scratch;
+      float* P = keep_for_backward ? probs_.data() + h * n * n : (scratch.resize(n * n), scratch.data());
+      // S = s Q K^T  (n x n)
+      g(false, true, n, n, d, s, in.q.head(h), in.q.row_stride, in.k.head(h), in.k.row_stride, 0.f, P, n);
+      // P = softmax(S), one row at a time: E = exp(S - rowmax), P = E / rowsum(E)
+      std::vector<float> inv(n);
+      parallel_rows(n, n, [&](int64_t r) {
+        float* row = P + r * n;
+        const float m = vt::detail::max_f32(row, n);
+        for (int64_t j = 0; j < n; ++j) row[j] = vt::detail::exp_f32(row[j] - m);
+        inv[r] = 1.f / vt::detail::sum_f32(row, n);
+        if (keep_for_backward)  // backward needs P itself
+          for (int64_t j = 0; j < n; ++j) row[j] *= inv[r];
+      });
+      // Z = P V  (n x d); without a backward, Z = diag(inv) (E V): the division moves to the
+      // n x d result, a pass over n x d numbers instead of n x n
+      g(false, false, n, d, n, 1.f, P, n, in.v.head(h), in.v.row_stride, 0.f, z.head(h), z.row_stride);
+      if (!keep_for_backward)
+        for (int64_t r = 0; r < n; ++r)
+          for (int64_t c = 0; c < d; ++c) z.row(h, r)[c] *= inv[r];
+    });
+  }
+
+  // The same, fused per block of query rows (attention_softmax_fused.cpp). Tasks are (head, row
+  // range) pairs: whole heads when there are at least two per thread, else each head split in
+  // row ranges so that every thread has work (each task packs its head's K and V once).
+  void forward_fused(const QkvViews& in, const HeadView& z, float s) {
+    const int64_t heads = in.q.heads(), n = in.q.n, d = in.q.d;
+    const int64_t threads = num_threads();
+    const int64_t splits = heads >= 2 * threads ? 1 : std::min<int64_t>((2 * threads + heads - 1) / heads, (n + 5) / 6);
+    const int64_t rows_per = ((n + splits - 1) / splits + 5) / 6 * 6;  // whole 6-row blocks
+    parallel_for(heads * splits, 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t t = lo; t < hi; ++t) {
+        const int64_t h = t / splits, r0 = (t % splits) * rows_per, r1 = std::min(n, r0 + rows_per);
+        if (r0 >= r1) continue;
+        softmax_head_fused(n, d, s, in.q.head(h), in.q.row_stride, in.k.head(h), in.k.row_stride, in.v.head(h),
+                           in.v.row_stride, z.head(h), z.row_stride, keep_for_backward ? probs_.data() + h * n * n : nullptr,
+                           r0, r1);
+      }
+    });
+  }
+
   Tensor probs_;
 };
 
