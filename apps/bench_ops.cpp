@@ -2,6 +2,8 @@
 // its bound in the same run (machines here are noisy, so only ratios mean something):
 //   - the matmul wrapper against raw cblas_sgemm on DeiT-Tiny's GEMM shapes at batch 32,
 //     forward (A B) and both backward products (dC B^T, A^T dC);
+//   - attention's per-head products (DeiT-Tiny, batch 32) through one single-threaded BLAS call
+//     each against gemm_serial, heads spread over the threads;
 //   - gelu and layer_norm forward+backward against the bandwidth of a plain parallel copy, both
 //     starting with their operands in memory (caches evicted before every run);
 //   - the cost of a disabled op trace.
@@ -13,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <tuple>
 #include <vector>
 
 #include "apps/args.h"
@@ -109,6 +112,45 @@ int run_bench_ops(int argc, char** argv) {
     std::snprintf(label, sizeof label, "%s (%lldx%lldx%lld)", c.what, (long long)c.M, (long long)c.N,
                   (long long)c.K);
     std::printf("%-34s %10.1f %10.1f %7.1f%%\n", label, flop / raw * 1e-9, flop / ours * 1e-9, 100 * raw / ours);
+  }
+
+  // ---- per-head products of attention: one single-threaded BLAS call vs gemm_serial ----
+  // Heads spread over the threads as the attention kernels do (vit/attention_kernel.h), operands
+  // read in place from (n, 3d) rows: DeiT-Tiny at batch 32 (96 heads, n = 197, d = 64; these
+  // keep BLAS) and the fmnist-long model at batch 128 (512 heads, n = 50, d = 16; gemm_serial).
+  if (blas_serial_in_parallel_region()) {
+    std::printf("\n%-34s %10s %10s %8s\n", "head products (heads: M x N x K)", "BLAS GF/s", "ours GF/s", "ratio");
+    struct HeadCase {
+      const char* what;
+      bool ta, tb, a_is_nn;  // a_is_nn: A is an n x n matrix (P or dS), else q
+    };
+    const HeadCase head_cases[] = {
+        {"S = Q K^T", false, true, false}, {"Z = P V", false, false, true},
+        {"dV = P^T dZ", true, false, true}, {"dK = dS^T Q", true, false, true},
+    };
+    for (auto [heads, n, d] : {std::tuple<int64_t, int64_t, int64_t>{96, 197, 64}, {512, 50, 16}}) {
+      const int64_t ld = 3 * d;
+      Tensor qkv = randn({heads, n, ld}, &gen), pn = randn({heads, n, n}, &gen), out = empty({heads, n, n});
+      for (const HeadCase& c : head_cases) {
+        const int64_t M = n, N = c.tb ? n : d, K = c.tb ? d : n;
+        auto run = [&](bool ours) {
+          parallel_for(heads, 1, [&](int64_t lo, int64_t hi) {
+            for (int64_t h = lo; h < hi; ++h) {
+              const float* a = c.a_is_nn ? pn.data() + h * n * n : qkv.data() + h * n * ld;
+              const float* b = qkv.data() + h * n * ld + d;
+              (ours ? gemm_serial : gemm)(c.ta, c.tb, M, N, K, 1.f, a, c.a_is_nn ? n : ld, b, ld, 0.f,
+                                          out.data() + h * n * n, N);
+            }
+          });
+        };
+        const double flop = 2.0 * heads * M * N * K;
+        auto [blas, ours] = time_pair(repeat, /*cold=*/false, [&] { run(false); }, [&] { run(true); });
+        char label[64];
+        std::snprintf(label, sizeof label, "%s (%lld: %lldx%lldx%lld)", c.what, (long long)heads, (long long)M,
+                      (long long)N, (long long)K);
+        std::printf("%-34s %10.1f %10.1f %7.1f%%\n", label, flop / blas * 1e-9, flop / ours * 1e-9, 100 * blas / ours);
+      }
+    }
   }
 
   // ---- elementwise kernels vs copy bandwidth ----

@@ -36,10 +36,13 @@ constexpr int kTileCols = 16;  // columns of a packed panel of B (and of C)
 
 #if VT_GEMM_KERNEL
 
-// c[r][0:16] = scale[r] * sum_k a[r lda + k] b[16 k + 0:16] for r < rows (scale null: 1). The six
-// rows of a are always read (callers pad a short last block with zero rows).
-VT_TARGET_AVX2 __attribute__((always_inline)) inline void tile_6x16(int64_t depth, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,
-                                     int rows, const float* scale) {
+// c[r][0:16] = scale[r] * sum_k A(r, k) b[16 k + 0:16] for r < rows (scale null: 1), with
+// A(r, k) = a[r lda + k], or a[k lda + r] when kTransA (A stored depth x rows). The six rows of A
+// are always read (callers pad a short last block with zero rows).
+template <bool kTransA = false>
+VT_TARGET_AVX2 __attribute__((always_inline)) inline void tile_6x16(int64_t depth, const float* a, int64_t lda,
+                                                                    const float* b, float* c, int64_t ldc, int rows,
+                                                                    const float* scale) {
   __m256 acc[kTileRows][2];
 #pragma GCC unroll 6
   for (int r = 0; r < kTileRows; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
@@ -47,7 +50,7 @@ VT_TARGET_AVX2 __attribute__((always_inline)) inline void tile_6x16(int64_t dept
     const __m256 b0 = _mm256_loadu_ps(b + k * kTileCols), b1 = _mm256_loadu_ps(b + k * kTileCols + 8);
 #pragma GCC unroll 6
     for (int r = 0; r < kTileRows; ++r) {  // unrolled: acc stays in registers
-      const __m256 ar = _mm256_broadcast_ss(a + r * lda + k);
+      const __m256 ar = _mm256_broadcast_ss(kTransA ? a + k * lda + r : a + r * lda + k);
       acc[r][0] = _mm256_fmadd_ps(ar, b0, acc[r][0]);
       acc[r][1] = _mm256_fmadd_ps(ar, b1, acc[r][1]);
     }
@@ -87,13 +90,15 @@ inline void pack_panels_transposed(const float* Bt, int64_t ldbt, int64_t K, int
                                    float* dst) {
   for (int64_t jb = jb_begin; jb < jb_end; ++jb) {
     float* panel = dst + jb * K * kTileCols;
-    for (int64_t c = 0; c < kTileCols; ++c) {
-      const int64_t j = jb * kTileCols + c;
-      if (j < N) {
-        const float* src = Bt + j * ldbt;
-        for (int64_t k = 0; k < K; ++k) panel[k * kTileCols + c] = src[k];
-      } else {
-        for (int64_t k = 0; k < K; ++k) panel[k * kTileCols + c] = 0.f;
+    const int64_t j0 = jb * kTileCols, cols = N - j0 < kTileCols ? N - j0 : kTileCols;
+    const float* src = Bt + j0 * ldbt;
+    if (cols == kTileCols) {  // 16 rows of Bt read side by side, the panel written in order
+      for (int64_t k = 0; k < K; ++k)
+        for (int c = 0; c < kTileCols; ++c) panel[k * kTileCols + c] = src[c * ldbt + k];
+    } else {
+      for (int64_t k = 0; k < K; ++k) {
+        for (int64_t c = 0; c < cols; ++c) panel[k * kTileCols + c] = src[c * ldbt + k];
+        for (int64_t c = cols; c < kTileCols; ++c) panel[k * kTileCols + c] = 0.f;
       }
     }
   }

@@ -253,11 +253,89 @@ void gemm_tn_axpy(int64_t M, int64_t N, int64_t K, float alpha, const float* A, 
 
 }  // namespace
 
-// op(B) = B^T is copied into a contiguous K x N scratch first (in attention B^T is the small
-// d x n side); op(A) = A^T uses the axpy order above. Compiled for AVX2+FMA when available.
+#if VT_GEMM_KERNEL
+// gemm_serial on AVX2+FMA CPUs: op(B) packed into 16-column panels (zero-padded past N), and all
+// of op(A) packed into micro-panels of 6 rows, depth x 6 each (zero rows past M), in one pass in
+// A's storage order: a sequential sweep the hardware prefetcher follows even when A comes from
+// memory, where gathering 6 strided rows (or columns) per block stalled on every cache line.
+// The micro-kernel then reads each micro-panel sequentially across all of B's panels. Tiles that
+// are full and need no beta are stored straight into C; the others go through a 6 x 16 buffer.
+VT_TARGET_AVX2 void gemm_serial_packed(bool ta, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                                       int64_t lda, const float* panels, float beta, float* C, int64_t ldc) {
+  using detail::kTileCols;
+  using detail::kTileRows;
+  const int64_t blocks = (M + kTileRows - 1) / kTileRows, npanels = (N + kTileCols - 1) / kTileCols;
+  // ap[b][k][r] = op(A)[6 b + r][k]
+  thread_local std::vector<float> ap;
+  ap.resize(blocks * K * kTileRows);
+  float* pa = ap.data();
+  if (M % kTileRows)  // the last block's missing rows
+    for (int64_t k = 0; k < K; ++k)
+      for (int64_t r = M % kTileRows; r < kTileRows; ++r) pa[((blocks - 1) * K + k) * kTileRows + r] = 0.f;
+  if (ta) {  // A stored K x M: row k holds column k of op(A), 6 consecutive floats per block
+    for (int64_t k = 0; k < K; ++k) {
+      const float* src = A + k * lda;
+      for (int64_t b = 0; b < blocks; ++b) {
+        const int64_t rows = std::min<int64_t>(kTileRows, M - b * kTileRows);
+        float* dst = pa + (b * K + k) * kTileRows;
+        for (int64_t r = 0; r < rows; ++r) dst[r] = src[b * kTileRows + r];
+      }
+    }
+  } else {  // 6 rows of A at a time, written in order
+    for (int64_t b = 0; b < blocks; ++b) {
+      const int64_t rows = std::min<int64_t>(kTileRows, M - b * kTileRows);
+      const float* src = A + b * kTileRows * lda;
+      float* dst = pa + b * K * kTileRows;
+      if (rows == kTileRows) {
+        for (int64_t k = 0; k < K; ++k)
+          for (int r = 0; r < kTileRows; ++r) dst[k * kTileRows + r] = src[r * lda + k];
+      } else {
+        for (int64_t k = 0; k < K; ++k)
+          for (int64_t r = 0; r < rows; ++r) dst[k * kTileRows + r] = src[r * lda + k];
+      }
+    }
+  }
+  const float scale[kTileRows] = {alpha, alpha, alpha, alpha, alpha, alpha};
+  const float* sc = alpha == 1.f ? nullptr : scale;
+  for (int64_t b = 0; b < blocks; ++b) {
+    const int64_t i0 = b * kTileRows;
+    const int rows = static_cast<int>(std::min<int64_t>(kTileRows, M - i0));
+    const float* a = pa + b * K * kTileRows;
+    for (int64_t jb = 0; jb < npanels; ++jb) {
+      const float* panel = panels + jb * K * kTileCols;
+      const int64_t j0 = jb * kTileCols, cols = std::min<int64_t>(kTileCols, N - j0);
+      float* c = C + i0 * ldc + j0;
+      if (beta == 0.f && cols == kTileCols) {
+        detail::tile_6x16<true>(K, a, kTileRows, panel, c, ldc, rows, sc);
+        continue;
+      }
+      float t[kTileRows * kTileCols];
+      detail::tile_6x16<true>(K, a, kTileRows, panel, t, kTileCols, rows, sc);
+      for (int r = 0; r < rows; ++r)
+        for (int64_t j = 0; j < cols; ++j)
+          c[r * ldc + j] = beta == 0.f ? t[r * kTileCols + j] : t[r * kTileCols + j] + beta * c[r * ldc + j];
+    }
+  }
+}
+#endif
+
+// With AVX2+FMA: the packed micro-kernel above. Otherwise op(B) = B^T is copied into a contiguous
+// K x N scratch first (in attention B^T is the small d x n side) and op(A) = A^T uses the axpy
+// order above.
 void gemm_serial(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
                  const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   if (M == 0 || N == 0) return;
+#if VT_GEMM_KERNEL
+  if (K > 0 && detail::cpu_has_avx2_fma()) {
+    thread_local std::vector<float> panels;
+    const int64_t npanels = (N + detail::kTileCols - 1) / detail::kTileCols;
+    panels.resize(static_cast<size_t>(npanels * K * detail::kTileCols));
+    if (tb) detail::pack_panels_transposed(B, ldb, K, N, 0, npanels, panels.data());
+    else detail::pack_panels(B, ldb, K, N, 0, npanels, panels.data());
+    gemm_serial_packed(ta, M, N, K, alpha, A, lda, panels.data(), beta, C, ldc);
+    return;
+  }
+#endif
   thread_local std::vector<float> b_scratch;
   if (tb) {  // B is stored N x K: make it K x N
     b_scratch.resize(static_cast<size_t>(K) * N);

@@ -65,25 +65,31 @@ Tensor run_on_heads(const std::shared_ptr<AttentionKernel>& kernel, const Tensor
 // Runs the kernel on the packed (B, n, 3D) qkv tensor; returns (B, n, D).
 Tensor run_on_qkv(const std::shared_ptr<AttentionKernel>& kernel, const Tensor& qkv, int64_t heads);
 
-// How the per-head loops use the threads. Heads whose products are small (n * n * d below ~2^18
-// multiply-adds) run in parallel, each with gemm_serial. Larger heads also run in parallel, each
+// How the per-head loops use the threads. On CPUs with AVX2+FMA, gemm_serial is core's packed
+// 6x16 micro-kernel (core/gemm_kernel.h), as fast as a single-threaded BLAS call on deit_tiny's
+// head products or faster (`vitality bench-ops`: 0.95-1.4x), so heads always run in parallel,
+// each product through gemm_serial. Elsewhere: heads whose products are small (n * n * d below
+// ~2^18 multiply-adds) run in parallel with gemm_serial; larger heads also run in parallel, each
 // with one single-threaded BLAS call per product, when there are at least two heads per thread
-// and the BLAS runs on the calling thread inside a parallel region (OpenBLAS's OpenMP build):
-// one head's operands and its n x n scores then stay in that core's L2 cache from one step to
-// the next. Otherwise (a few large heads) they run one after another, each product through
-// threaded BLAS. Each output element is computed the same way on every path.
+// and the BLAS runs on the calling thread inside a parallel region (OpenBLAS's OpenMP build): one
+// head's operands and its n x n scores then stay in that core's L2 cache from one step to the
+// next. Otherwise (a few large heads) they run one after another, each product through threaded
+// BLAS.
 using GemmFn = void (*)(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t, float,
                         float*, int64_t);
-inline bool small_heads(int64_t n, int64_t d) { return n * n * d < (int64_t{1} << 18); }
+// Heads whose products go through gemm_serial.
+inline bool serial_gemm_heads(int64_t n, int64_t d) {
+  return vt::detail::cpu_has_avx2_fma() || n * n * d < (int64_t{1} << 18);
+}
 inline bool heads_in_parallel(int64_t heads, int64_t n, int64_t d) {
-  return small_heads(n, d) || (heads >= 2 * num_threads() && blas_serial_in_parallel_region());
+  return serial_gemm_heads(n, d) || (heads >= 2 * num_threads() && blas_serial_in_parallel_region());
 }
 
 // The per-head loops are compiled for AVX2+FMA as well (core/simd.h).
 template <class F>
 void for_each_head(int64_t heads, int64_t n, int64_t d, F&& f) {
   if (heads_in_parallel(heads, n, d)) {
-    const GemmFn g = small_heads(n, d) ? static_cast<GemmFn>(gemm_serial) : static_cast<GemmFn>(gemm);
+    const GemmFn g = serial_gemm_heads(n, d) ? static_cast<GemmFn>(gemm_serial) : static_cast<GemmFn>(gemm);
     parallel_for(heads, 1, [&](int64_t lo, int64_t hi) {
       for (int64_t h = lo; h < hi; ++h) vt::detail::simd_dispatch([&] { f(h, g); });
     });

@@ -152,3 +152,31 @@ TEST_CASE("gemm_then: the packed AVX2 path (tall, N a multiple of 16, beta 0) eq
         set_num_threads(saved_threads);
       }
 }
+
+TEST_CASE("gemm_serial: every transpose, edge sizes, alpha and beta, strided operands") {
+  // On AVX2 CPUs the packed micro-kernel (6-row blocks, 16-column panels): sizes around 6 and 16.
+  Generator g(7);
+  for (bool ta : {false, true})
+    for (bool tb : {false, true})
+      for (int64_t M : {1, 5, 6, 7, 13})
+        for (int64_t N : {1, 15, 16, 17, 40})
+          for (int64_t K : {0, 1, 9, 64}) {
+            CAPTURE(ta);
+            CAPTURE(tb);
+            CAPTURE(M);
+            CAPTURE(N);
+            CAPTURE(K);
+            const float alpha = K % 2 ? 0.5f : 1.f, beta = N % 2 ? 0.f : -0.25f;
+            // stored operands with 2 spare columns: lda, ldb, ldc are 2 more than the rows read
+            const Shape sa = ta ? Shape{K, M + 2} : Shape{M, K + 2}, sb = tb ? Shape{N, K + 2} : Shape{K, N + 2};
+            Tensor a = randn(sa, &g), b = randn(sb, &g), c = randn({M, N + 2}, &g);
+            Tensor a_used = slice(a, -1, 0, ta ? M : K), b_used = slice(b, -1, 0, tb ? K : N);
+            Tensor want = matmul_reference(a_used, b_used, ta, tb) * alpha + slice(c, -1, 0, N) * beta;
+            std::vector<float> before = c.to_vector();
+            gemm_serial(ta, tb, M, N, K, alpha, a.data(), a.size(-1), b.data(), b.size(-1), beta, c.data(), N + 2);
+            CHECK(max_abs_diff(slice(c, -1, 0, N), want) < 1e-4f);
+            std::vector<float> after = c.to_vector();
+            for (int64_t i = 0; i < M; ++i)  // the spare columns are untouched
+              for (int64_t j = N; j < N + 2; ++j) CHECK(after[i * (N + 2) + j] == before[i * (N + 2) + j]);
+          }
+}
