@@ -311,9 +311,15 @@ VT_TARGET_AVX2 void gemm_serial_packed(bool ta, int64_t M, int64_t N, int64_t K,
       }
       float t[kTileRows * kTileCols];
       detail::tile_6x16<true>(K, a, kTileRows, panel, t, kTileCols, rows, sc);
-      for (int r = 0; r < rows; ++r)
-        for (int64_t j = 0; j < cols; ++j)
-          c[r * ldc + j] = beta == 0.f ? t[r * kTileCols + j] : t[r * kTileCols + j] + beta * c[r * ldc + j];
+      for (int r = 0; r < rows; ++r) {
+        const float* tr = t + r * kTileCols;
+        float* cr = c + r * ldc;
+        if (cols == kTileCols) {  // constant trip count: vectorised
+          for (int j = 0; j < kTileCols; ++j) cr[j] = tr[j] + beta * cr[j];
+        } else {
+          for (int64_t j = 0; j < cols; ++j) cr[j] = beta == 0.f ? tr[j] : tr[j] + beta * cr[j];
+        }
+      }
     }
   }
 }
