@@ -59,6 +59,11 @@ std::shared_ptr<AttentionKernel> make_vitality_kernel(const MaskOptions& opt, Sp
 bool softmax_head_fused_supported(int64_t d);
 void softmax_head_fused(int64_t n, int64_t d, float s, const float* q, int64_t ldq, const float* k, int64_t ldk,
                         const float* v, int64_t ldv, float* z, int64_t ldz, float* p, int64_t row_begin, int64_t row_end);
+// Its backward for one whole head, from the probabilities p (n x n) the forward kept: writes dq,
+// dk, dv (n x d each, row strides ld*). Same conditions; single-threaded.
+void softmax_head_fused_backward(int64_t n, int64_t d, float s, const float* q, int64_t ldq, const float* k, int64_t ldk,
+                                 const float* v, int64_t ldv, const float* p, const float* dz, int64_t lddz, float* dq,
+                                 int64_t lddq, float* dk, int64_t lddk, float* dv, int64_t lddv);
 
 // Runs the kernel as a differentiable op on separate (B, H, n, d) tensors.
 Tensor run_on_heads(const std::shared_ptr<AttentionKernel>& kernel, const Tensor& q, const Tensor& k, const Tensor& v);

@@ -51,6 +51,14 @@ class SoftmaxKernel : public AttentionKernel {
     const float s = 1.f / std::sqrt(static_cast<float>(d));
     VT_CHECK(probs_.defined(), "attention_softmax: backward after a forward that kept no probabilities");
     const float* Pall = probs_.data();
+    if (softmax_head_fused_supported(d)) {  // attention_softmax_fused.cpp: the same steps per 6-row block
+      parallel_heads(heads, [&](int64_t h) {
+        softmax_head_fused_backward(n, d, s, in.q.head(h), in.q.row_stride, in.k.head(h), in.k.row_stride, in.v.head(h),
+                                    in.v.row_stride, Pall + h * n * n, dz.head(h), dz.row_stride, grad.q.head(h),
+                                    grad.q.row_stride, grad.k.head(h), grad.k.row_stride, grad.v.head(h), grad.v.row_stride);
+      });
+      return;
+    }
     for_each_head(heads, n, d, [&](int64_t h, GemmFn g) {
       thread_local std::vector<float> scratch;
       scratch.resize(n * n);

@@ -62,8 +62,44 @@ VT_TARGET_AVX2 inline float exp_row(float* row, int64_t n) {
 }
 
 struct Scratch {
-  std::vector<float> kp, vp, e, q;
+  std::vector<float> kp, vp, e, q, pb, dzb;
 };
+
+// y[j][0:d] += sum_r w[r][j] x[r][0:d] for j < n: the transposed products P_b^T dZ_b and
+// dS_b^T Q_b of one 6-row block, added into an n x d result (row stride ldy). Per 16 columns,
+// the 6 rows of x stay in 12 registers and each y row is loaded, updated and stored once.
+// w: 6 rows of n (row stride ldw); x: 6 rows of d (row stride ldx), d a multiple of 16.
+VT_TARGET_AVX2 inline void add_rank6(int64_t n, int64_t d, const float* w, int64_t ldw, const float* x, int64_t ldx, float* y,
+                                     int64_t ldy) {
+  for (int64_t c0 = 0; c0 < d; c0 += kTileCols) {
+    __m256 xr[kTileRows][2];
+#pragma GCC unroll 6
+    for (int r = 0; r < kTileRows; ++r) {
+      xr[r][0] = _mm256_loadu_ps(x + r * ldx + c0);
+      xr[r][1] = _mm256_loadu_ps(x + r * ldx + c0 + 8);
+    }
+    for (int64_t j = 0; j < n; ++j) {
+      float* yj = y + j * ldy + c0;
+      __m256 y0 = _mm256_loadu_ps(yj), y1 = _mm256_loadu_ps(yj + 8);
+#pragma GCC unroll 6
+      for (int r = 0; r < kTileRows; ++r) {
+        const __m256 wr = _mm256_broadcast_ss(w + r * ldw + j);
+        y0 = _mm256_fmadd_ps(wr, xr[r][0], y0);
+        y1 = _mm256_fmadd_ps(wr, xr[r][1], y1);
+      }
+      _mm256_storeu_ps(yj, y0);
+      _mm256_storeu_ps(yj + 8, y1);
+    }
+  }
+}
+
+// Rows [r0, r0 + rows) of a (row stride lda, len floats each) into a 6-row block with row stride
+// len, zero rows after them.
+inline const float* padded_rows(const float* a, int64_t lda, int64_t r0, int rows, int64_t len, std::vector<float>& buf) {
+  buf.assign(kTileRows * len, 0.f);
+  for (int r = 0; r < rows; ++r) std::memcpy(buf.data() + r * len, a + (r0 + r) * lda, len * sizeof(float));
+  return buf.data();
+}
 
 }  // namespace
 
@@ -79,21 +115,15 @@ VT_TARGET_AVX2 void softmax_head_fused(int64_t n, int64_t d, float s, const floa
   t.vp.resize(n * d);
   vt::detail::pack_panels(v, ldv, n, d, 0, d / kTileCols, t.vp.data());
   t.e.resize(kTileRows * np);
-  t.q.resize(kTileRows * d);
   float* E = t.e.data();
   const float s_rows[kTileRows] = {s, s, s, s, s, s};
 
   for (int64_t i0 = row_begin; i0 < row_end; i0 += kTileRows) {
     const int rows = static_cast<int>(std::min<int64_t>(kTileRows, row_end - i0));
     // The block's query rows; the last block is copied and padded with zero rows.
-    const float* qb = q + i0 * ldq;
-    int64_t ldqb = ldq;
-    if (rows < kTileRows) {
-      std::fill(t.q.begin(), t.q.end(), 0.f);
-      for (int r = 0; r < rows; ++r) std::memcpy(t.q.data() + r * d, qb + r * ldq, d * sizeof(float));
-      qb = t.q.data();
-      ldqb = d;
-    }
+    const bool pad = rows < kTileRows;
+    const float* qb = pad ? padded_rows(q, ldq, i0, rows, d, t.q) : q + i0 * ldq;
+    const int64_t ldqb = pad ? d : ldq;
     // S_b = s Q_b K^T  (6 x np)
     for (int64_t j0 = 0; j0 < np; j0 += kTileCols) tile_6x16(d, qb, ldqb, t.kp.data() + j0 * d, E + j0, np, kTileRows, s_rows);
     // E_b = exp(S_b - rowmax), inv = 1 / rowsum(E_b); with P wanted, E_b becomes P_b
@@ -112,10 +142,67 @@ VT_TARGET_AVX2 void softmax_head_fused(int64_t n, int64_t d, float s, const floa
       tile_6x16(n, E, np, t.vp.data() + cb * n * kTileCols, z + i0 * ldz + cb * kTileCols, ldz, rows, inv);
   }
 }
+
+// Backward of one head, per block of 6 query rows, with P (n x n) from the forward:
+//   dP_b = dZ_b V^T                         6 x n   (micro-kernel over V^T's panels, depth d)
+//   dS_b = P_b o (dP_b - rowsum(dP_b o P_b))       (in place, in L1)
+//   dQ_b = s dS_b K                         6 x d   (micro-kernel over K's panels, depth n)
+//   dV  += P_b^T dZ_b,  dK += s dS_b^T Q_b  n x d   (add_rank6: dV and dK stay in L2)
+// dV and dK are zeroed first; blocks are added in order, so the result does not depend on threads.
+VT_TARGET_AVX2 void softmax_head_fused_backward(int64_t n, int64_t d, float s, const float* q, int64_t ldq, const float* k,
+                                                int64_t ldk, const float* v, int64_t ldv, const float* p, const float* dz,
+                                                int64_t lddz, float* dq, int64_t lddq, float* dk, int64_t lddk, float* dv,
+                                                int64_t lddv) {
+  thread_local Scratch t;
+  const int64_t np = (n + kTileCols - 1) / kTileCols * kTileCols;
+  // V^T's panels (panel jb, row c = V[16 jb .. 16 jb + 15][c]) and K's (panel cb, row j = K[j][16 cb ..])
+  t.vp.resize(np * d);
+  vt::detail::pack_panels_transposed(v, ldv, d, n, 0, np / kTileCols, t.vp.data());
+  t.kp.resize(n * d);
+  vt::detail::pack_panels(k, ldk, n, d, 0, d / kTileCols, t.kp.data());
+  t.e.resize(kTileRows * np);
+  float* dS = t.e.data();
+  for (int64_t j = 0; j < n; ++j) {
+    std::fill(dv + j * lddv, dv + j * lddv + d, 0.f);
+    std::fill(dk + j * lddk, dk + j * lddk + d, 0.f);
+  }
+  const float s_rows[kTileRows] = {s, s, s, s, s, s};
+  std::vector<float> qs(kTileRows * d);
+  for (int64_t i0 = 0; i0 < n; i0 += kTileRows) {
+    const int rows = static_cast<int>(std::min<int64_t>(kTileRows, n - i0));
+    const bool pad = rows < kTileRows;  // the last block: zero rows after the real ones
+    const float* dzb = pad ? padded_rows(dz, lddz, i0, rows, d, t.dzb) : dz + i0 * lddz;
+    const float* pb = pad ? padded_rows(p, n, i0, rows, n, t.pb) : p + i0 * n;
+    const float* qb = pad ? padded_rows(q, ldq, i0, rows, d, t.q) : q + i0 * ldq;
+    const int64_t ld_dzb = pad ? d : lddz, ld_qb = pad ? d : ldq;
+    // dP_b = dZ_b V^T
+    for (int64_t j0 = 0; j0 < np; j0 += kTileCols)
+      tile_6x16(d, dzb, ld_dzb, t.vp.data() + j0 * d, dS + j0, np, kTileRows, nullptr);
+    // dS_b = P_b o (dP_b - rowsum(dP_b o P_b)); rows past n are zero (their P_b rows are)
+    for (int r = 0; r < kTileRows; ++r) {
+      float* ds = dS + r * np;
+      const float* pr = pb + r * n;
+      const float dot = vt::detail::dot_f32(pr, ds, n);
+      for (int64_t j = 0; j < n; ++j) ds[j] = pr[j] * (ds[j] - dot);
+    }
+    // dQ_b = s dS_b K
+    for (int64_t cb = 0; cb < d / kTileCols; ++cb)
+      tile_6x16(n, dS, np, t.kp.data() + cb * n * kTileCols, dq + i0 * lddq + cb * kTileCols, lddq, rows, s_rows);
+    // dV += P_b^T dZ_b;  dK += dS_b^T (s Q_b)
+    add_rank6(n, d, pb, n, dzb, ld_dzb, dv, lddv);
+    for (int r = 0; r < kTileRows; ++r)
+      for (int64_t c = 0; c < d; ++c) qs[r * d + c] = s * qb[r * ld_qb + c];
+    add_rank6(n, d, dS, np, qs.data(), d, dk, lddk);
+  }
+}
 #else
 void softmax_head_fused(int64_t, int64_t, float, const float*, int64_t, const float*, int64_t, const float*, int64_t, float*,
                         int64_t, float*, int64_t, int64_t) {
   VT_CHECK(false, "softmax_head_fused: not built for this CPU");
+}
+void softmax_head_fused_backward(int64_t, int64_t, float, const float*, int64_t, const float*, int64_t, const float*, int64_t,
+                                 const float*, const float*, int64_t, float*, int64_t, float*, int64_t, float*, int64_t) {
+  VT_CHECK(false, "softmax_head_fused_backward: not built for this CPU");
 }
 #endif
 
