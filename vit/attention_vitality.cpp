@@ -106,9 +106,11 @@ class VitalityKernel : public AttentionKernel {
       const CsrMask& mask = masks_[h];
       std::vector<float>& S = S_[h];
       S.resize(mask.nnz());
+      std::vector<float> w(n);  // one row's weights
       for (int64_t i = 0; i < n; ++i) {
+        const int32_t e0 = mask.row_ptr[i], e1 = mask.row_ptr[i + 1];
         float mi = 0.f;  // m_i = max(0, max_j S_ij)
-        for (int32_t e = mask.row_ptr[i]; e < mask.row_ptr[i + 1]; ++e) {
+        for (int32_t e = e0; e < e1; ++e) {
           S[e] = sc * vt::detail::dot_f32(Q + i * lq, Kh + mask.col[e] * d, d);  // SDDMM
           mi = std::max(mi, S[e]);
         }
@@ -116,10 +118,11 @@ class VitalityKernel : public AttentionKernel {
         float* zr = z.row(h, i);
         for (int64_t c = 0; c < d; ++c) zr[c] = alpha * Ah[i * d + c];
         float den = alpha * ah[i];
-        for (int32_t e = mask.row_ptr[i]; e < mask.row_ptr[i + 1]; ++e) {  // SpMM with w = alpha R
-          const float w = lambda_ * (vt::detail::exp_f32(S[e] - mi) - alpha * (1.f + S[e]));
-          den += w;
-          row_axpy(d, w, V + mask.col[e] * lv, zr);
+        for (int32_t e = e0; e < e1; ++e)  // w = lambda alpha R, the row's exps in one vectorised loop
+          w[e - e0] = lambda_ * (vt::detail::exp_f32(S[e] - mi) - alpha * (1.f + S[e]));
+        for (int32_t e = e0; e < e1; ++e) {  // SpMM
+          den += w[e - e0];
+          row_axpy(d, w[e - e0], V + mask.col[e] * lv, zr);
         }
         for (int64_t c = 0; c < d; ++c) zr[c] /= den;
         m[i] = mi;
@@ -156,16 +159,18 @@ class VitalityKernel : public AttentionKernel {
         for (int64_t c = 0; c < d; ++c) dQ[i * lgq + c] = dV[i * lgv + c] = 0.f;
       const CsrMask& mask = masks_[h];
       const float* S = S_[h].data();
-      std::vector<float> u(d);
+      std::vector<float> u(d), exps(n);
       for (int64_t i = 0; i < n; ++i) {
+        const int32_t e0 = mask.row_ptr[i], e1 = mask.row_ptr[i + 1];
         const float alpha = vt::detail::exp_f32(-m[i]);
         for (int64_t c = 0; c < d; ++c) u[c] = dZ[i * ldz + c] / D[i];
         const float nu = -vt::detail::dot_f32(dZ + i * ldz, Z + i * lz, d) / D[i];
         for (int64_t c = 0; c < d; ++c) dAh[i * d + c] = alpha * u[c];
         dah[i] = alpha * nu;
-        for (int32_t e = mask.row_ptr[i]; e < mask.row_ptr[i + 1]; ++e) {
+        for (int32_t e = e0; e < e1; ++e) exps[e - e0] = vt::detail::exp_f32(S[e] - m[i]);  // vectorised
+        for (int32_t e = e0; e < e1; ++e) {
           const int64_t j = mask.col[e];
-          const float ex = vt::detail::exp_f32(S[e] - m[i]);
+          const float ex = exps[e - e0];
           const float w = lambda_ * (ex - alpha * (1.f + S[e]));
           const float dw = vt::detail::dot_f32(u.data(), V + j * lv, d) + nu;
           const float dS = lambda_ * dw * (ex - alpha) * sc;
