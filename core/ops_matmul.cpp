@@ -1,8 +1,8 @@
-// Matrix products: matmul and batched matmul with transpose flags, through cblas_sgemm or, for the
-// linear layers' tall products on AVX2 CPUs, through the packed 6x16 micro-kernel of
-// core/gemm_kernel.h; and a naive reference GEMM with the same semantics for the tests.
-// Transposes are never materialised: the kernels read the operand in the transposed order
-// (DESIGN.md section 3).
+// Matrix products: matmul and batched matmul with transpose flags, through cblas_sgemm (DESIGN.md
+// section 3); gemm_serial, the single-threaded product for attention's per-head loops, on the
+// 6x16 micro-kernel of core/gemm_kernel.h where the CPU has AVX2; and a naive reference GEMM with
+// the same semantics for the tests. Transposes are never materialised: the kernels read the
+// operand in the transposed order.
 //
 // Shapes: op(A) is (M, K), op(B) is (K, N), C is (M, N); leading batch dims as in ops.h.
 #include <cblas.h>
@@ -51,73 +51,6 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float al
               static_cast<int>(lda), B, static_cast<int>(ldb), beta, C, static_cast<int>(ldc));
 }
 
-// The packed path (core/gemm_kernel.h) for tall products, C = alpha A op(B) with A not transposed
-// and beta = 0: the linear layers' forward (x W^T) and input gradient (dy W), M = batch x tokens.
-// op(B) is packed once per call into 16-column panels (all threads pack, then share them); the
-// threads then take blocks of kRowBlock rows of A and C, and for each 16-column panel run the
-// micro-kernel down the block's rows, so that the panel is read from L1 while the block's rows
-// of A stay in L2; the epilogue then runs on the block while it is in L2. Compared with the
-// 256-row OpenBLAS panels it replaces, this packs B once instead of once per panel, packs no A,
-// and writes C once (OpenBLAS first zeroes C when beta = 0): 7-18% faster on DeiT-Tiny's
-// batch-32 shapes (6304 x 192..768 x 192..768) in a standalone test on 2 cores.
-constexpr int64_t kRowBlock = 8 * detail::kTileRows;  // 48 rows
-
-bool packed_applies(bool trans_a, int64_t M, int64_t N, int64_t K, float beta) {
-  return VT_GEMM_KERNEL && !trans_a && beta == 0.f && M >= 8 * kRowPanel && N % detail::kTileCols == 0 && K <= 4096 &&
-         !in_parallel_region() && detail::cpu_has_avx2_fma();
-}
-
-#if VT_GEMM_KERNEL
-// Rows [r0, r1) of C against every panel; a last group of fewer than 6 rows is read from a
-// zero-padded copy.
-VT_TARGET_AVX2 void packed_rows(int64_t r0, int64_t r1, int64_t N, int64_t K, const float* A, int64_t lda,
-                                const float* panels, float* C, int64_t ldc, const float* scale) {
-  using detail::kTileCols;
-  using detail::kTileRows;
-  const int64_t full_end = r0 + (r1 - r0) / kTileRows * kTileRows;
-  thread_local std::vector<float> pad;
-  if (full_end < r1) {
-    pad.assign(kTileRows * K, 0.f);
-    for (int64_t r = full_end; r < r1; ++r) std::memcpy(pad.data() + (r - full_end) * K, A + r * lda, K * sizeof(float));
-  }
-  for (int64_t jb = 0; jb < N / kTileCols; ++jb) {
-    const float* panel = panels + jb * K * kTileCols;
-    for (int64_t i = r0; i < full_end; i += kTileRows)
-      detail::tile_6x16(K, A + i * lda, lda, panel, C + i * ldc + jb * kTileCols, ldc, kTileRows, scale);
-    if (full_end < r1)
-      detail::tile_6x16(K, pad.data(), K, panel, C + full_end * ldc + jb * kTileCols, ldc, static_cast<int>(r1 - full_end),
-                        scale);
-  }
-}
-#endif
-
-void packed_gemm(bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const float* B,
-                 int64_t ldb, float* C, int64_t ldc, const std::function<void(int64_t, int64_t)>& epilogue) {
-#if VT_GEMM_KERNEL
-  thread_local std::vector<float> packed;  // the caller's; every thread writes its share of panels
-  const int64_t panels = N / detail::kTileCols;
-  packed.resize(static_cast<size_t>(panels * K * detail::kTileCols));
-  float* bp = packed.data();
-  parallel_for(panels, 1, [&](int64_t lo, int64_t hi) {
-    if (trans_b) detail::pack_panels_transposed(B, ldb, K, N, lo, hi, bp);
-    else detail::pack_panels(B, ldb, K, N, lo, hi, bp);
-  });
-  const float scale[detail::kTileRows] = {alpha, alpha, alpha, alpha, alpha, alpha};
-  const float* sc = alpha == 1.f ? nullptr : scale;
-  parallel_for((M + kRowBlock - 1) / kRowBlock, 1, [&](int64_t lo, int64_t hi) {
-    for (int64_t b = lo; b < hi; ++b) {
-      const int64_t r0 = b * kRowBlock, r1 = std::min(M, r0 + kRowBlock);
-      packed_rows(r0, r1, N, K, A, lda, bp, C, ldc, sc);
-      if (epilogue) epilogue(r0, r1 - r0);
-    }
-  });
-#else
-  (void)trans_b, (void)M, (void)N, (void)K, (void)alpha, (void)A, (void)lda, (void)B, (void)ldb, (void)C, (void)ldc,
-      (void)epilogue;
-  VT_CHECK(false, "gemm: the packed kernel is not built for this CPU");
-#endif
-}
-
 }  // namespace
 
 void gemm_then(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
@@ -138,10 +71,6 @@ void gemm_then(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, floa
   }
   for (int64_t v : {M, N, K, lda, ldb, ldc})
     VT_CHECK(v <= INT_MAX, "gemm: dimension ", v, " exceeds the BLAS integer range");
-  if (packed_applies(trans_a, M, N, K, beta)) {
-    packed_gemm(trans_b, M, N, K, alpha, A, lda, B, ldb, C, ldc, epilogue);
-    return;
-  }
   if (!split_rows(M, K)) {
     sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     rest();
