@@ -11,7 +11,8 @@
 //     simd_dispatch([&] { for (int64_t i = lo; i < hi; ++i) y[i] = f(x[i]); });
 //   });
 //
-// Dispatch inside the parallel chunk, never around an OpenMP region.
+// Dispatch inside the parallel chunk, never around an OpenMP region. VITALITY_NO_AVX2=1 in the
+// environment forces the baseline versions (the test suite runs core and vit both ways).
 #pragma once
 
 namespace vt::detail {

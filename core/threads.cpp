@@ -3,6 +3,7 @@
 
 #include <cblas.h>
 
+#include <cstdlib>
 #include <thread>
 
 #include "core/error.h"
@@ -59,7 +60,10 @@ std::string blas_info() {
 namespace detail {
 bool cpu_has_avx2_fma() {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  // VITALITY_NO_AVX2 (any non-empty value) takes the baseline paths on an AVX2 machine: the
+  // tests run the core and vit suites once more that way (tests/CMakeLists.txt).
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                          !(std::getenv("VITALITY_NO_AVX2") && *std::getenv("VITALITY_NO_AVX2"));
   return has;
 #else
   return false;

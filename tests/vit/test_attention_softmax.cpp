@@ -61,7 +61,7 @@ static std::vector<double> reference_head(int64_t n, int64_t d, const float* q, 
 TEST_CASE("softmax attention: the fused forward equals the definition (every row-block remainder, strided rows)") {
   using namespace vt::vit::detail;
   if (!softmax_head_fused_supported(16)) {
-    MESSAGE("this CPU has no AVX2+FMA: the fused forward is not used here");
+    MESSAGE("no AVX2+FMA (or VITALITY_NO_AVX2 is set): the fused forward is not used here");
     return;
   }
   CHECK_FALSE(softmax_head_fused_supported(8));
