@@ -64,8 +64,21 @@ VT_TARGET_AVX2 inline float exp_row(float* row, int64_t n) {
   return 1.f / vt::detail::sum_f32(row, n);
 }
 
+// One thread's buffers for one head. pack() lays out the head's two B operands: `across` (n x d,
+// its rows becoming panel columns: products against its transpose, depth d) as np / 16 panels,
+// `down` (n x d, depth n) as d / 16 panels; np is n in whole panels, also the row stride of e,
+// the block's 6 x np scores (or score gradients).
 struct Scratch {
-  std::vector<float> kp, vp, e, q, pb, dzb;
+  std::vector<float> across, down, e, q, pb, dzb, qs;
+  int64_t np = 0;
+  void pack(int64_t n, int64_t d, const float* a, int64_t lda, const float* b, int64_t ldb) {
+    np = (n + kTileCols - 1) / kTileCols * kTileCols;
+    across.resize(np * d);  // zero past row n: those scores are never read
+    vt::detail::pack_panels_transposed(a, lda, d, n, 0, np / kTileCols, across.data());
+    down.resize(n * d);
+    vt::detail::pack_panels(b, ldb, n, d, 0, d / kTileCols, down.data());
+    e.resize(kTileRows * np);
+  }
 };
 
 // y[j][0:d] += sum_r w[r][j] x[r][0:d] for j < n: the transposed products P_b^T dZ_b and
@@ -110,14 +123,8 @@ VT_TARGET_AVX2 void softmax_head_fused(int64_t n, int64_t d, float s, const floa
                                        int64_t ldk, const float* v, int64_t ldv, float* z, int64_t ldz, float* p,
                                        int64_t row_begin, int64_t row_end) {
   thread_local Scratch t;
-  const int64_t np = (n + kTileCols - 1) / kTileCols * kTileCols;  // n in whole panels: E's row stride
-  // Kp: panel jb, row c = K[16 jb .. 16 jb + 15][c], zero past row n (those scores are never read)
-  t.kp.resize(np * d);
-  vt::detail::pack_panels_transposed(k, ldk, d, n, 0, np / kTileCols, t.kp.data());
-  // Vp: panel cb, row j = V[j][16 cb .. 16 cb + 15]
-  t.vp.resize(n * d);
-  vt::detail::pack_panels(v, ldv, n, d, 0, d / kTileCols, t.vp.data());
-  t.e.resize(kTileRows * np);
+  t.pack(n, d, k, ldk, v, ldv);  // K^T's panels (for S = Q K^T) and V's (for E V)
+  const int64_t np = t.np;
   float* E = t.e.data();
   const float s_rows[kTileRows] = {s, s, s, s, s, s};
 
@@ -129,7 +136,7 @@ VT_TARGET_AVX2 void softmax_head_fused(int64_t n, int64_t d, float s, const floa
     const int64_t ldqb = pad ? d : ldq;
     // S_b = s Q_b K^T  (6 x np)
     for (int64_t j0 = 0; j0 < np; j0 += kTileCols)
-      tile_6x16(d, qb, ldqb, t.kp.data() + j0 * d, E + j0, np, kTileRows, s_rows);
+      tile_6x16(d, qb, ldqb, t.across.data() + j0 * d, E + j0, np, kTileRows, s_rows);
     // E_b = exp(S_b - rowmax), inv = 1 / rowsum(E_b); with P wanted, E_b becomes P_b
     float inv[kTileRows] = {1, 1, 1, 1, 1, 1};
     for (int r = 0; r < rows; ++r) {
@@ -143,7 +150,7 @@ VT_TARGET_AVX2 void softmax_head_fused(int64_t n, int64_t d, float s, const floa
     }
     // Z_b = diag(inv) E_b V  (6 x d); padding rows of E_b are read but not stored
     for (int64_t cb = 0; cb < d / kTileCols; ++cb)
-      tile_6x16(n, E, np, t.vp.data() + cb * n * kTileCols, z + i0 * ldz + cb * kTileCols, ldz, rows, inv);
+      tile_6x16(n, E, np, t.down.data() + cb * n * kTileCols, z + i0 * ldz + cb * kTileCols, ldz, rows, inv);
   }
 }
 
@@ -158,20 +165,15 @@ VT_TARGET_AVX2 void softmax_head_fused_backward(int64_t n, int64_t d, float s, c
                                                 int64_t lddz, float* dq, int64_t lddq, float* dk, int64_t lddk, float* dv,
                                                 int64_t lddv) {
   thread_local Scratch t;
-  const int64_t np = (n + kTileCols - 1) / kTileCols * kTileCols;
-  // V^T's panels (panel jb, row c = V[16 jb .. 16 jb + 15][c]) and K's (panel cb, row j = K[j][16 cb ..])
-  t.vp.resize(np * d);
-  vt::detail::pack_panels_transposed(v, ldv, d, n, 0, np / kTileCols, t.vp.data());
-  t.kp.resize(n * d);
-  vt::detail::pack_panels(k, ldk, n, d, 0, d / kTileCols, t.kp.data());
-  t.e.resize(kTileRows * np);
+  t.pack(n, d, v, ldv, k, ldk);  // V^T's panels (for dP = dZ V^T) and K's (for dS K)
+  const int64_t np = t.np;
   float* dS = t.e.data();
   for (int64_t j = 0; j < n; ++j) {
     std::fill(dv + j * lddv, dv + j * lddv + d, 0.f);
     std::fill(dk + j * lddk, dk + j * lddk + d, 0.f);
   }
   const float s_rows[kTileRows] = {s, s, s, s, s, s};
-  std::vector<float> qs(kTileRows * d);
+  t.qs.resize(kTileRows * d);
   for (int64_t i0 = 0; i0 < n; i0 += kTileRows) {
     const int rows = static_cast<int>(std::min<int64_t>(kTileRows, n - i0));
     const bool pad = rows < kTileRows;  // the last block: zero rows after the real ones
@@ -181,7 +183,7 @@ VT_TARGET_AVX2 void softmax_head_fused_backward(int64_t n, int64_t d, float s, c
     const int64_t ld_dzb = pad ? d : lddz, ld_qb = pad ? d : ldq;
     // dP_b = dZ_b V^T
     for (int64_t j0 = 0; j0 < np; j0 += kTileCols)
-      tile_6x16(d, dzb, ld_dzb, t.vp.data() + j0 * d, dS + j0, np, kTileRows, nullptr);
+      tile_6x16(d, dzb, ld_dzb, t.across.data() + j0 * d, dS + j0, np, kTileRows, nullptr);
     // dS_b = P_b o (dP_b - rowsum(dP_b o P_b)); rows past n are zero (their P_b rows are)
     for (int r = 0; r < kTileRows; ++r) {
       float* ds = dS + r * np;
@@ -191,12 +193,12 @@ VT_TARGET_AVX2 void softmax_head_fused_backward(int64_t n, int64_t d, float s, c
     }
     // dQ_b = s dS_b K
     for (int64_t cb = 0; cb < d / kTileCols; ++cb)
-      tile_6x16(n, dS, np, t.kp.data() + cb * n * kTileCols, dq + i0 * lddq + cb * kTileCols, lddq, rows, s_rows);
+      tile_6x16(n, dS, np, t.down.data() + cb * n * kTileCols, dq + i0 * lddq + cb * kTileCols, lddq, rows, s_rows);
     // dV += P_b^T dZ_b;  dK += dS_b^T (s Q_b)
     add_rank6(n, d, pb, n, dzb, ld_dzb, dv, lddv);
     for (int r = 0; r < kTileRows; ++r)
-      for (int64_t c = 0; c < d; ++c) qs[r * d + c] = s * qb[r * ld_qb + c];
-    add_rank6(n, d, dS, np, qs.data(), d, dk, lddk);
+      for (int64_t c = 0; c < d; ++c) t.qs[r * d + c] = s * qb[r * ld_qb + c];
+    add_rank6(n, d, dS, np, t.qs.data(), d, dk, lddk);
   }
 }
 #else
