@@ -3,9 +3,11 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <chrono>
 #include <vector>
 
@@ -13,6 +15,42 @@
 #include "core/rng.h"
 
 namespace vt::nn {
+
+namespace {
+
+// "<dir>/", "<file name>.tmp." of a target path.
+std::pair<std::string, std::string> temp_prefix(const std::string& target) {
+  const size_t slash = target.rfind('/');
+  if (slash == std::string::npos) return {"", target + ".tmp."};
+  return {target.substr(0, slash + 1), target.substr(slash + 1) + ".tmp."};
+}
+
+std::vector<std::string> temporaries_of(const std::string& target) {
+  const auto [dir, prefix] = temp_prefix(target);
+  std::vector<std::string> paths;
+  if (DIR* d = ::opendir(dir.empty() ? "." : dir.c_str())) {
+    while (dirent* e = ::readdir(d))
+      if (std::string(e->d_name).compare(0, prefix.size(), prefix) == 0) paths.push_back(dir + e->d_name);
+    ::closedir(d);
+  }
+  return paths;
+}
+
+}  // namespace
+
+void remove_stale_temporaries(const std::string& target) {
+  const auto [dir, prefix] = temp_prefix(target);
+  for (const std::string& tmp : temporaries_of(target)) {
+    // AtomicFile names its temporary "<target>.tmp.<pid>"; only a writer that no longer exists
+    // left it behind (a live one may still be writing, and this process has renamed its own).
+    const std::string pid_text = tmp.substr(dir.size() + prefix.size());
+    if (pid_text.empty() || pid_text.size() > 9 || pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
+    const long pid = std::stol(pid_text);
+    if (pid <= 0 || pid == ::getpid()) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    ::unlink(tmp.c_str());
+  }
+}
 
 std::string state_path_for(const std::string& weights_path) {
   const std::string ext = ".safetensors";
@@ -43,6 +81,8 @@ void save_checkpoint(const std::string& weights_path, const Parameters& weights,
   weights_file.sync();
   state_file.commit();
   weights_file.commit();
+  remove_stale_temporaries(weights_path);
+  remove_stale_temporaries(state_path_for(weights_path));
 }
 
 namespace {
@@ -57,17 +97,8 @@ std::string id_of(const SafetensorsFile& f) {
 // it over `target`. Temporaries of saves killed while writing fail to load and are skipped.
 std::optional<SafetensorsFile> roll_forward(const std::string& target, const std::string& id) {
   if (id.empty()) return std::nullopt;
-  const size_t slash = target.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : target.substr(0, slash + 1);
-  const std::string prefix = (slash == std::string::npos ? target : target.substr(slash + 1)) + ".tmp.";
-  std::vector<std::string> candidates;
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (dirent* e = ::readdir(d))
-      if (std::string(e->d_name).compare(0, prefix.size(), prefix) == 0) candidates.push_back(e->d_name);
-    ::closedir(d);
-  }
-  for (const std::string& name : candidates) {
-    const std::string tmp = (slash == std::string::npos ? "" : dir) + name;
+  const std::string dir = temp_prefix(target).first.empty() ? "." : temp_prefix(target).first;
+  for (const std::string& tmp : temporaries_of(target)) {
     try {
       SafetensorsFile f = load_safetensors(tmp);
       if (id_of(f) != id) continue;

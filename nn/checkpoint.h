@@ -23,8 +23,14 @@ namespace vt::nn {
 // "run/checkpoint.safetensors" -> "run/checkpoint.state.safetensors"
 std::string state_path_for(const std::string& weights_path);
 
+// After both renames it removes the temporaries that killed writers left beside either file
+// (remove_stale_temporaries), so repeated crashes do not pile up checkpoint-sized files.
 void save_checkpoint(const std::string& weights_path, const Parameters& weights, const Parameters& state,
                      std::map<std::string, std::string> weights_meta, std::map<std::string, std::string> state_meta);
+
+// Removes "<target>.tmp.<pid>" files whose writing process no longer exists on this machine.
+// Temporaries of live processes (another save in progress) and of this one are kept.
+void remove_stale_temporaries(const std::string& target);
 
 struct LoadedCheckpoint {
   SafetensorsFile weights;

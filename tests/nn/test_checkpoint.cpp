@@ -68,3 +68,23 @@ TEST_CASE("a save killed between its two renames is completed from the whole tem
   std::remove(sp.c_str());
   CHECK(::rmdir(dir.c_str()) == 0);
 }
+
+TEST_CASE("a save removes the temporaries that killed writers left behind, and only those") {
+  const std::string dir = "/tmp/vitality_ckpt_stale_" + std::to_string(::getpid());
+  ::mkdir(dir.c_str(), 0755);
+  const std::string path = dir + "/checkpoint.safetensors", sp = nn::state_path_for(path);
+  // pid 999999999 is above Linux's pid_max: no such process; pid 1 (init) always runs.
+  const std::string dead_w = path + ".tmp.999999999", dead_s = sp + ".tmp.999999999";
+  const std::string live = path + ".tmp.1", not_ours = path + ".tmp.notapid", other = dir + "/other.safetensors.tmp.999999999";
+  for (const std::string& f : {dead_w, dead_s, live, not_ours, other}) write_file_atomic(f, "half a file");
+  nn::save_checkpoint(path, {{"w", from_data({1, 2}, {2})}}, {{"s", from_data({3}, {1})}}, {}, {});
+  struct stat st;
+  CHECK(::stat(dead_w.c_str(), &st) != 0);
+  CHECK(::stat(dead_s.c_str(), &st) != 0);
+  CHECK(::stat(live.c_str(), &st) == 0);      // a live writer may still rename it
+  CHECK(::stat(not_ours.c_str(), &st) == 0);  // not AtomicFile's name
+  CHECK(::stat(other.c_str(), &st) == 0);     // another file's temporary
+  CHECK(nn::load_checkpoint(path).weights.find("w")->to_vector() == std::vector<float>{1, 2});
+  for (const std::string& f : {live, not_ours, other, path, sp}) CHECK(std::remove(f.c_str()) == 0);
+  CHECK(::rmdir(dir.c_str()) == 0);
+}
