@@ -42,6 +42,9 @@ struct Progress {
 struct EpochStats {
   double train_loss = 0, train_lr = 0;
   double seconds = 0, images_per_s = 0, wait_seconds = 0;
+  // data parallel: time in the gradient allreduce, including waiting for the slowest rank's
+  // backward (what overlapping the reduction with the backward could at most hide)
+  double allreduce_seconds = 0;
   int64_t steps = 0;
   bool interrupted = false;  // Ctrl-C: the epoch is not finished
   std::vector<std::vector<double>> densities;  // per block and head (sparse kinds)

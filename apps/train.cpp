@@ -191,6 +191,7 @@ RunResult run_single(TrainArgs a, const Datasets& ds) {
       line.set("epoch_time_s", es.seconds);
       line.set("train_images_per_s", es.images_per_s);
       line.set("data_wait_s", es.wait_seconds);
+      if (dist::world_size() > 1) line.set("allreduce_s", es.allreduce_seconds);
       line.set("rss_mb", resident_mb());
       line.set("attn", a.attn);
       if (!es.densities.empty() && !es.densities[0].empty()) {

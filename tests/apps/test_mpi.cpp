@@ -60,6 +60,13 @@ TEST_CASE("2 ranks x batch 8 = 1 rank x batch 16: the same losses and the same w
   REQUIRE_MESSAGE(b.exit_code == 0, b.out);
   CHECK(b.out.find("distributed: 2 processes over MPI, batch 8 per process (16 in all)") != std::string::npos);
   const Json la = last_log_line(one.path), lb = last_log_line(two.path);
+  // the time in the gradient allreduce is reported (to judge whether overlapping it would pay)
+  CHECK(b.out.find("  allreduce: ") != std::string::npos);
+  CHECK(a.out.find("  allreduce: ") == std::string::npos);
+  REQUIRE(lb.find("allreduce_s"));
+  CHECK(lb.find("allreduce_s")->as_double() >= 0);
+  CHECK(lb.find("allreduce_s")->as_double() <= lb.find("epoch_time_s")->as_double());
+  CHECK_FALSE(la.find("allreduce_s"));
   CHECK(lb.find("train_loss")->as_double() == doctest::Approx(la.find("train_loss")->as_double()).epsilon(1e-5));
   CHECK(lb.find("test_acc1")->as_double() == la.find("test_acc1")->as_double());  // every test image once
   CHECK(lb.find("test_loss")->as_double() == doctest::Approx(la.find("test_loss")->as_double()).epsilon(1e-5));
