@@ -97,7 +97,7 @@ std::string id_of(const SafetensorsFile& f) {
 // it over `target`. Temporaries of saves killed while writing fail to load and are skipped.
 std::optional<SafetensorsFile> roll_forward(const std::string& target, const std::string& id) {
   if (id.empty()) return std::nullopt;
-  const std::string dir = temp_prefix(target).first.empty() ? "." : temp_prefix(target).first;
+  const std::string parent = temp_prefix(target).first, dir = parent.empty() ? "." : parent;
   for (const std::string& tmp : temporaries_of(target)) {
     try {
       SafetensorsFile f = load_safetensors(tmp);
