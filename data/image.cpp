@@ -49,7 +49,8 @@ bool sniff_dimensions(const std::string& b, uint64_t& w, uint64_t& h) {
   return false;
 }
 // stb_image 2.27 (Debian 12) trusts two header fields it should not; later versions check them
-// (nothings/stb issues 1289 and 1291, pull request 1297). Both are checked here before stb runs.
+// (nothings/stb issues 1289 and 1291, pull request 1297). Both are checked here before stb runs,
+// and a third input it mishandles is rewritten (3. below).
 //
 // 1. A JPEG Huffman table (DHT) lists how many codes it has of each length 1..16; stb copies
 //    that many symbols into 256-entry arrays, so a sum above 256 overflows the heap. Every DHT
@@ -137,6 +138,30 @@ bool pnm_header_ok(const std::string& b, std::string& error) {
   }
   return true;
 }
+// 3. A PNG whose first IDAT chunk is empty (legal: the image data may be split across IDAT chunks
+//    of any size) makes stb 2.27 copy zero bytes into its not-yet-allocated data buffer,
+//    memcpy(NULL, src, 0): undefined behaviour, caught by UBSan under tests/fuzz. Empty IDAT
+//    chunks carry nothing, so the ones before the first non-empty IDAT are removed from a copy
+//    of the file (stb does not check chunk CRCs). Returns false when nothing needs removing.
+bool drop_leading_empty_idat(const std::string& b, std::string& fixed) {
+  if (b.size() < 8 || b.compare(0, 8, "\x89PNG\r\n\x1a\n") != 0) return false;
+  bool changed = false;
+  fixed = b.substr(0, 8);
+  size_t i = 8;
+  while (i + 12 <= b.size()) {
+    const uint64_t length = be32(b, i);
+    if (length > b.size() - i - 12) break;  // cut short: stb reports it
+    const bool idat = b.compare(i + 4, 4, "IDAT") == 0;
+    if (idat && length > 0) break;          // data has started: the rest goes to stb as it is
+    if (idat) changed = true;
+    else fixed.append(b, i, 12 + length);
+    i += 12 + length;
+  }
+  if (!changed) return false;
+  fixed.append(b, i, std::string::npos);
+  return true;
+}
+
 }  // namespace
 
 bool probe_image(const std::string& bytes, int& width, int& height, std::string& error, int64_t max_pixels) {
@@ -184,8 +209,10 @@ DecodeResult decode_image(const std::string& bytes, int64_t max_pixels) {
     r.error = "truncated JPEG (no end-of-image marker in its last 1 KiB)";
     return r;
   }
+  std::string without_empty_idat;
+  const std::string& input = drop_leading_empty_idat(bytes, without_empty_idat) ? without_empty_idat : bytes;
   int comp = 0;
-  stbi_uc* data = stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()), static_cast<int>(bytes.size()),
+  stbi_uc* data = stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(input.data()), static_cast<int>(input.size()),
                                         &w, &h, &comp, 3);
   if (!data) {
     const char* why = stbi_failure_reason();

@@ -105,3 +105,24 @@ TEST_CASE("headers stb_image 2.27 would trust are refused before it runs") {
   // Formats compiled out of stb are refused by content, whatever the name says.
   CHECK(decode_image("GIF89a\x01\x00\x01\x00\x00\x00\x00;").error.find("not a decodable image") == 0);
 }
+
+TEST_CASE("a PNG whose first IDAT chunk is empty decodes (stb 2.27 would memcpy into a null buffer)") {
+  // Legal PNG: the image data may be split over IDAT chunks of any size, including 0. Under
+  // UBSan (the sanitized suite) stb's memcpy(NULL, src, 0) on such a chunk is a fatal report.
+  const std::string png = read_file(kDataFixtures + "formats/one_pixel.png");
+  const size_t idat = png.find("IDAT") - 4;  // the chunk starts with its length
+  REQUIRE(idat == 33);
+  const std::string empty_idat("\x00\x00\x00\x00IDAT\x35\xaf\x06\x1e", 12);  // length 0, type, CRC-32 of "IDAT"
+  const std::string with_empty = png.substr(0, idat) + empty_idat + empty_idat + png.substr(idat);
+  DecodeResult want = decode_image(png), got = decode_image(with_empty);
+  REQUIRE(want.image);
+  REQUIRE_MESSAGE(got.image, got.error);
+  CHECK(got.image->pixels == want.image->pixels);
+  // the fuzzer's find: the same file with the real IDAT's length zeroed, so its data reads as
+  // chunk headers: an error, not a crash
+  std::string broken = png;
+  for (int k = 0; k < 4; ++k) broken[idat + k] = 0;
+  DecodeResult r = decode_image(broken);
+  CHECK_FALSE(r.image);
+  CHECK(r.error.find("decoding failed") == 0);
+}
