@@ -7,6 +7,8 @@
 #include <cctype>
 #include <climits>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "core/error.h"
 
@@ -145,20 +147,23 @@ bool pnm_header_ok(const std::string& b, std::string& error) {
 //    of the file (stb does not check chunk CRCs). Returns false when nothing needs removing.
 bool drop_leading_empty_idat(const std::string& b, std::string& fixed) {
   if (b.size() < 8 || b.compare(0, 8, "\x89PNG\r\n\x1a\n") != 0) return false;
-  bool changed = false;
-  fixed = b.substr(0, 8);
-  size_t i = 8;
-  while (i + 12 <= b.size()) {
+  std::vector<size_t> empty;  // offsets of the empty IDAT chunks (12 bytes each) before the data
+  for (size_t i = 8; i + 12 <= b.size();) {
     const uint64_t length = be32(b, i);
     if (length > b.size() - i - 12) break;  // cut short: stb reports it
     const bool idat = b.compare(i + 4, 4, "IDAT") == 0;
     if (idat && length > 0) break;          // data has started: the rest goes to stb as it is
-    if (idat) changed = true;
-    else fixed.append(b, i, 12 + length);
+    if (idat) empty.push_back(i);
     i += 12 + length;
   }
-  if (!changed) return false;
-  fixed.append(b, i, std::string::npos);
+  if (empty.empty()) return false;  // the usual case: no copy
+  fixed.clear();
+  size_t from = 0;
+  for (size_t at : empty) {
+    fixed.append(b, from, at - from);
+    from = at + 12;
+  }
+  fixed.append(b, from, std::string::npos);
   return true;
 }
 
