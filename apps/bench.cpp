@@ -59,15 +59,11 @@ std::map<GemmShape, int64_t> forward_gemms(const std::vector<TraceRecord>& recor
     if (r.kind == "linear") {
       shapes[{a("M"), a("N"), a("K"), 1}] += 1;
       macs += double(a("M")) * a("N") * a("K");
-    } else if (r.kind == "softmax_qk" || r.kind == "softmax_pv" || r.kind == "taylor_context" || r.kind == "taylor_numerator") {
-      const int64_t h = a("heads"), n = a("n"), d = a("d");
-      const GemmShape s = r.kind == "softmax_qk"   ? GemmShape{n, n, d, h}
-                          : r.kind == "softmax_pv" ? GemmShape{n, d, n, h}
-                          : r.kind == "taylor_context" ? GemmShape{d, d, n, h}
-                                                       : GemmShape{n, d, d, h};
+    } else if (r.kind == "gemm" && a("N") > 1) {  // an attention step's per-head product (matrix-vector ones aside)
+      const GemmShape s{a("M"), a("N"), a("K"), a("heads")};
       shapes[s] += 1;
       macs += double(s.M) * s.N * s.K * s.count;
-    } else if (r.kind == "sparse_sddmm" || r.kind == "sparse_spmm" || r.kind == "vitality_sddmm" || r.kind == "vitality_spmm") {
+    } else if (r.kind == "sddmm" || r.kind == "spmm") {
       macs += r.flops / 2;  // kept entries only: no dense GEMM shape to compare with
     }
   }
@@ -132,7 +128,9 @@ void print_profile(const std::vector<TraceRecord>& records, int steps, double st
     if (r.backward && !r.attrs.count("closure")) continue;  // counted inside its closure's time
     // the attention node is named after its kind ("softmax"): say it is the whole attention
     const bool attention = r.backward && r.scope.size() >= 9 && r.scope.compare(r.scope.size() - 9, 9, "attn.core") == 0;
-    const std::string kind = (attention ? "attention " : "") + r.kind + (r.attrs.count("time_split_by_flops") ? " ~" : "") +
+    // an attention step: its kind, number and primitive ("taylor 5a gemm")
+    const std::string what = r.step.empty() ? r.kind : str_cat(r.step_of, " ", r.step, " ", r.kind);
+    const std::string kind = (attention ? "attention " : "") + what + (r.attrs.count("time_split_by_flops") ? " ~" : "") +
                              (r.backward ? " (backward)" : "");
     std::string module = r.scope;
     if (module.rfind("blocks.", 0) == 0) {
@@ -185,7 +183,7 @@ int run_bench(int argc, char** argv) {
   ArgParser p("bench", "Inference and training throughput of a DeiT with timm's benchmark columns, against OpenBLAS's rate on the "
                        "model's own GEMM shapes.");
   p.add("model", &a.model, "registry model (deit_tiny_patch16_224, deit_small_patch16_224, deit_base_patch16_224)");
-  p.add_choice("attn", &a.attn, {"softmax", "taylor", "sparse", "vitality"}, "attention kind");
+  add_attention_flag(p, &a.attn, "attention kind");
   p.add_choice("bench", &a.bench, {"inference", "train", "both"}, "what to time");
   p.add("batch-size", &a.batch_size, "images per step");
   p.add_alias("b", "batch-size");
@@ -209,7 +207,7 @@ int run_bench(int argc, char** argv) {
   vit::DeitConfig cfg = vit::deit_config(a.model);
   if (a.input_size > 0) cfg.img_size = a.input_size;
   cfg.num_classes = a.num_classes;
-  cfg.attn = vit::parse_attention_kind(a.attn);
+  cfg.attn = a.attn;
   if (a.sparse_threshold >= 0) cfg.mask.threshold = static_cast<float>(a.sparse_threshold);
   // as timm's benchmark.py creates models: no dropout, no stochastic depth
   vit::Deit model(cfg);

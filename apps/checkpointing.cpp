@@ -19,7 +19,7 @@ Json model_card(const vit::DeitConfig& c, const data::TransformConfig& t, const 
   j.set("heads", c.heads);
   j.set("mlp_ratio", c.mlp_ratio);
   j.set("num_classes", c.num_classes);
-  j.set("attn", vit::attention_kind_name(c.attn));
+  j.set("attn", c.attn);
   j.set("sparse_threshold", static_cast<double>(c.mask.threshold));
   Json mean = Json::array(), std = Json::array();
   for (int i = 0; i < 3; ++i) {
@@ -52,7 +52,7 @@ vit::DeitConfig config_from_card(const Json& j) {
   c.heads = need("heads").as_int("heads");
   c.mlp_ratio = need("mlp_ratio").as_double("mlp_ratio");
   c.num_classes = need("num_classes").as_int("num_classes");
-  c.attn = vit::parse_attention_kind(need("attn").as_string("attn"));
+  c.attn = vit::attention_kind(need("attn").as_string("attn")).name;
   c.mask.threshold = static_cast<float>(need("sparse_threshold").as_double("sparse_threshold"));
   return c;
 }
@@ -96,6 +96,14 @@ void save_training_checkpoint(const std::string& path, const SaveInputs& in) {
   smeta["lr_sum"] = buf;
   std::snprintf(buf, sizeof buf, "%.17g", p.max_accuracy);
   smeta["max_accuracy"] = buf;
+  Json density = Json::array();
+  for (const auto& block : p.density_sum) {
+    Json heads = Json::array();
+    for (double v : block) heads.push(v);
+    density.push(heads);
+  }
+  smeta["density_sum"] = density.dump();
+  smeta["masked_steps"] = std::to_string(p.masked_steps);
   smeta["args"] = settings_json(in.args).dump();
   smeta["optimizer"] = in.args.opt;
   smeta["world_size"] = std::to_string(in.args.world_size);
@@ -103,12 +111,13 @@ void save_training_checkpoint(const std::string& path, const SaveInputs& in) {
   nn::save_checkpoint(path, in.model.parameters(), state, wmeta, smeta);
 }
 
-bool resume_training(const std::string& path, vit::Deit& model, nn::Optimizer& opt, nn::ModelEma* ema, Progress& p,
-                     int64_t* world_size) {
+Resumed resume_training(const std::string& path, vit::Deit& model, nn::Optimizer& opt, nn::ModelEma* ema, Progress& p) {
   nn::LoadedCheckpoint c = nn::load_checkpoint(path);
   if (!c.recovered.empty()) std::fprintf(stderr, "%s\n", c.recovered.c_str());
   nn::load_into(model.parameters(), c.weights, /*strict=*/true);
-  if (!c.state) return false;
+  Resumed r;
+  if (!c.state) return r;
+  r.with_state = true;
   const nn::SafetensorsFile& s = *c.state;
   auto meta = [&](const char* k) -> const std::string& {
     auto it = s.metadata.find(k);
@@ -131,11 +140,19 @@ bool resume_training(const std::string& path, vit::Deit& model, nn::Optimizer& o
   p.loss_sum = std::stod(meta("loss_sum"));
   p.lr_sum = std::stod(meta("lr_sum"));
   p.max_accuracy = std::stod(meta("max_accuracy"));
-  if (world_size) {
-    auto it = s.metadata.find("world_size");
-    *world_size = it == s.metadata.end() ? 1 : std::stoll(it->second);
+  p.density_sum.clear();
+  p.masked_steps = 0;
+  if (s.metadata.count("density_sum")) {  // absent in checkpoints of runs without mask statistics
+    for (const Json& block : Json::parse(meta("density_sum")).items("density_sum")) {
+      p.density_sum.emplace_back();
+      for (const Json& v : block.items("density_sum")) p.density_sum.back().push_back(v.as_double("density_sum"));
+    }
+    p.masked_steps = std::stoll(meta("masked_steps"));
   }
-  return true;
+  auto it = s.metadata.find("world_size");
+  r.world_size = it == s.metadata.end() ? 1 : std::stoll(it->second);
+  r.args = Json::parse(meta("args"));
+  return r;
 }
 
 LoadedModel load_model(const std::string& path) {
@@ -168,7 +185,7 @@ LoadedModel load_model(const std::string& path, const std::string& model_name, c
     m.transform.input_size = static_cast<int>(c.img_size);
     for (int64_t i = 0; i < c.num_classes; ++i) m.classes.push_back(std::to_string(i));
   }
-  if (!attn.empty()) m.model->set_attention(vit::parse_attention_kind(attn));
+  if (!attn.empty()) m.model->set_attention(attn);
   return m;
 }
 

@@ -32,11 +32,12 @@ void save_training_checkpoint(const std::string& path, const SaveInputs& in);
 
 // Restores weights, optimizer, EMA and progress from a checkpoint pair. Without a .state file
 // only the weights are loaded (deit's behaviour when a checkpoint lacks optimizer state).
-// Returns true when a state was restored.
-// `world_size`, when given, receives the number of processes that wrote the checkpoint (1 for
-// checkpoints from before distributed training).
-bool resume_training(const std::string& path, vit::Deit& model, nn::Optimizer& opt, nn::ModelEma* ema, Progress& progress,
-                     int64_t* world_size = nullptr);
+struct Resumed {
+  bool with_state = false;  // a state file was restored
+  int64_t world_size = 1;   // processes that wrote the checkpoint
+  Json args;                // the settings of the run that wrote it (settings_json)
+};
+Resumed resume_training(const std::string& path, vit::Deit& model, nn::Optimizer& opt, nn::ModelEma* ema, Progress& progress);
 
 // A model built from a checkpoint's card (no flags needed), with its weights loaded.
 struct LoadedModel {

@@ -61,7 +61,28 @@ std::string progress_index(int64_t i, int64_t total) {
   std::snprintf(buf, sizeof buf, "[%*lld/%lld]", width, static_cast<long long>(i), static_cast<long long>(total));
   return buf;
 }
+// Adds the forward's densities (empty when it used no mask) to the epoch's sums.
+void accumulate_density(const std::vector<std::vector<double>>& d, Progress& p) {
+  if (d.empty() || d[0].empty()) return;
+  if (p.density_sum.empty()) {
+    for (const auto& block : d) p.density_sum.emplace_back(block.size(), 0.0);
+  }
+  for (size_t b = 0; b < d.size(); ++b)
+    for (size_t h = 0; h < d[b].size(); ++h) p.density_sum[b][h] += d[b][h];
+  ++p.masked_steps;
+}
 }  // namespace
+
+double training_progress(const TrainArgs& a, int64_t epoch, int64_t step, int64_t steps_per_epoch) {
+  return static_cast<double>(epoch * steps_per_epoch + step) / static_cast<double>(std::max<int64_t>(1, a.epochs * steps_per_epoch - 1));
+}
+
+float residual_weight_at(const TrainArgs& a, const vit::AttentionKindSpec& kind, int64_t epoch, int64_t step,
+                         int64_t steps_per_epoch) {
+  if (!kind.residual_weight) return 1.f;
+  return kind.residual_weight(training_progress(a, epoch, step, steps_per_epoch),
+                              vit::ResidualAnneal{a.sparse_anneal == "cosine", a.sparse_anneal_end});
+}
 
 Datasets load_datasets(const TrainArgs& a, bool need_train) {
   Datasets d;
@@ -185,15 +206,12 @@ EpochStats train_one_epoch(TrainContext& c, Progress& p) {
     if (!batch) break;
     const double data_s = c.loader.wait_seconds() - wait_before;
     const double lr = c.sched.lr_at(p.epoch, step);
-    if (c.model.cfg.attn == vit::AttentionKind::kVitality) {
-      // The exp residual's weight: 1 at the start, 0 at the last step (cosine), or 1 throughout.
-      const double f = static_cast<double>(p.epoch * limit + step) /
-                       (a.sparse_anneal_end * static_cast<double>(std::max<int64_t>(1, a.epochs * limit - 1)));
-      c.model.set_residual_weight(a.sparse_anneal == "cosine" ? static_cast<float>(0.5 * (1 + std::cos(M_PI * std::min(1.0, f)))) : 1.f);
-    }
+    if (c.model.attention().residual_weight)  // the kind's own schedule (ViTALiTy's anneal)
+      c.model.set_residual_weight(residual_weight_at(a, c.model.attention(), p.epoch, step, limit));
     Generator gen = Generator::derive(static_cast<uint64_t>(a.seed), static_cast<uint64_t>(p.epoch),
                                       kStepStream + static_cast<uint64_t>(step));
     Tensor logits = c.model.forward(batch->images, nn::Context{true, &gen});
+    accumulate_density(c.model.densities(), p);
     Tensor loss = batch->targets.defined() ? cross_entropy_soft(logits, batch->targets)
                                            : cross_entropy(logits, batch->labels, static_cast<float>(a.smoothing));
     // the mean over all ranks: what one process with the whole batch would log, and every rank
@@ -251,7 +269,11 @@ EpochStats train_one_epoch(TrainContext& c, Progress& p) {
   st.images_per_s = all_images / std::max(st.seconds, 1e-9);
   st.train_loss = st.steps ? p.loss_sum / st.steps : 0;
   st.train_lr = st.steps ? p.lr_sum / st.steps : 0;
-  st.densities = c.model.densities();
+  st.masked_steps = p.masked_steps;
+  for (const auto& block : p.density_sum) {
+    st.densities.emplace_back();
+    for (double v : block) st.densities.back().push_back(v / static_cast<double>(p.masked_steps));
+  }
   if (!st.interrupted) {
     std::printf("%s Total time: %s (%.4f s / it)\n", header.c_str(), format_duration(st.seconds).c_str(),
                 st.seconds / std::max<int64_t>(1, limit));

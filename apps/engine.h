@@ -36,7 +36,17 @@ struct Progress {
   int64_t step_in_epoch = 0;  // steps of `epoch` already done
   int64_t global_step = 0;
   double loss_sum = 0, lr_sum = 0;  // over the steps done in `epoch`
+  // the mask density per block and head, summed over the steps of `epoch` that used a mask
+  std::vector<std::vector<double>> density_sum;
+  int64_t masked_steps = 0;
   double max_accuracy = 0;
+  // back to the start of `epoch`: its sums cleared
+  void restart_epoch() {
+    step_in_epoch = 0;
+    loss_sum = lr_sum = 0;
+    density_sum.clear();
+    masked_steps = 0;
+  }
 };
 
 struct EpochStats {
@@ -47,7 +57,10 @@ struct EpochStats {
   double allreduce_seconds = 0;
   int64_t steps = 0;
   bool interrupted = false;  // Ctrl-C: the epoch is not finished
-  std::vector<std::vector<double>> densities;  // per block and head (sparse kinds)
+  // per block and head, the mean over the epoch's steps that used a mask (none: empty); a kind
+  // whose residual is annealed away stops using its mask once the weight reaches 0
+  std::vector<std::vector<double>> densities;
+  int64_t masked_steps = 0;
 };
 
 // A loss that is not finite stops the run; the message names the step.
@@ -66,6 +79,14 @@ struct TrainContext {
 };
 
 EpochStats train_one_epoch(TrainContext& c, Progress& p);
+
+// Training progress of step `step` of epoch `epoch` with `steps_per_epoch` steps: 0 at the first
+// step of the run, 1 at its last.
+double training_progress(const TrainArgs& a, int64_t epoch, int64_t step, int64_t steps_per_epoch);
+// The weight of a kind's sparse residual at that step (vit/attention_registry.h); 1 for kinds
+// without an anneal.
+float residual_weight_at(const TrainArgs& a, const vit::AttentionKindSpec& kind, int64_t epoch, int64_t step,
+                         int64_t steps_per_epoch);
 
 // Throws UsageError naming --batch-size when a training step would need more memory than the
 // machine has available (the model's per-image estimate, plus weights and optimiser state).

@@ -26,7 +26,7 @@ int run_eval(int argc, char** argv) {
   p.add("threads", &a.threads, "compute threads (0 = all cores)");
   p.add("eval-crop-ratio", &a.eval_crop_ratio, "override the checkpoint's crop ratio");
   p.add_alias("crop-pct", "eval-crop-ratio");
-  p.add_choice("attn", &a.attn, {"softmax", "taylor", "sparse", "vitality"}, "override the attention kind");
+  add_attention_flag(p, &a.attn, "override the attention kind");
   p.add_flag("eval-sparse", &a.eval_sparse, "vitality: keep the sparse part (shows what dropping it costs)");
   p.add("results-file", &results_file, "write timm's results columns to this file");
   p.add_choice("results-format", &results_format, {"", "csv", "json"}, "results file format (default: by extension)");
@@ -68,14 +68,14 @@ int run_eval(int argc, char** argv) {
       r.set("img_size", m.transform.input_size);
       r.set("crop_pct", a.eval_crop_ratio);
       r.set("interpolation", interp);
-      r.set("attn", vit::attention_kind_name(m.model->cfg.attn));
+      r.set("attn", m.model->cfg.attn);
       r.set("loss", ev.loss);
       out = r.dump() + "\n";
     } else {
       char row[512];
       std::snprintf(row, sizeof row, "%s,%.3f,%.3f,%.3f,%.3f,%.2f,%d,%.3f,%s,%s,%.4f\n", model_name.c_str(), ev.acc1,
                     100 - ev.acc1, ev.acc5, 100 - ev.acc5, static_cast<double>(params) / 1e6, m.transform.input_size,
-                    a.eval_crop_ratio, interp, vit::attention_kind_name(m.model->cfg.attn), ev.loss);
+                    a.eval_crop_ratio, interp, m.model->cfg.attn.c_str(), ev.loss);
       out = std::string("model,top1,top1_err,top5,top5_err,param_count,img_size,crop_pct,interpolation,attn,loss\n") + row;
     }
     write_file_atomic(results_file, out);

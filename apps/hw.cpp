@@ -49,15 +49,6 @@ struct HwArgs {
   bool ops = false, compare = false, sweep = false;
 };
 
-// The accelerator each attention kind runs on when --arch is not given.
-std::string default_arch(vit::AttentionKind k) {
-  switch (k) {
-    case vit::AttentionKind::kSoftmax: return "softmax-baseline";
-    case vit::AttentionKind::kSparse: return "sanger";
-    default: return "vitality";
-  }
-}
-
 // Builds the model (registry weights initialised from --seed, or a checkpoint) at an image size.
 class ModelSource {
  public:
@@ -73,7 +64,7 @@ class ModelSource {
   int64_t patch() const { return base_.patch; }
   double threshold() const { return a_.sparse_threshold ? *a_.sparse_threshold : base_.mask.threshold; }
 
-  std::unique_ptr<vit::Deit> build(int64_t size, vit::AttentionKind kind) const {
+  std::unique_ptr<vit::Deit> build(int64_t size, const std::string& kind) const {
     vit::DeitConfig cfg = base_;
     cfg.img_size = size;
     cfg.attn = kind;
@@ -113,19 +104,19 @@ class ModelSource {
 
 struct Run {
   std::string label;
-  vit::AttentionKind kind = vit::AttentionKind::kTaylor;
+  std::string kind = "taylor";
   hw::Report report;
   double density = NAN;  // sparse kinds: kept fraction of the scores
 };
 
-Run run_model(const ModelSource& src, const HwArgs& a, int64_t size, vit::AttentionKind kind, const std::string& arch_name,
+Run run_model(const ModelSource& src, const HwArgs& a, int64_t size, const std::string& kind, const std::string& arch_name,
               const hw::EnergyTable& energy, hw::TimingMode mode) {
   std::unique_ptr<vit::Deit> m = src.build(size, kind);
   Run run;
   run.report = estimate_on_accelerator(*m, src.input(size), hw::load_arch_config(arch_name), energy, mode);
-  run.report.workload = str_cat(a.checkpoint.empty() ? a.model : a.checkpoint, " at ", size, " px, ", vit::attention_kind_name(kind),
+  run.report.workload = str_cat(a.checkpoint.empty() ? a.model : a.checkpoint, " at ", size, " px, ", kind,
                                 " attention");
-  run.label = str_cat(run.report.arch_name, " (", vit::attention_kind_name(kind), ")");
+  run.label = str_cat(run.report.arch_name, " (", kind, ")");
   run.kind = kind;
   const auto dens = m->densities();
   double s = 0;
@@ -168,9 +159,12 @@ std::vector<double> breakdown(const hw::Report& r, bool energy) {
 
 int run_compare(const ModelSource& src, const HwArgs& a, int64_t size, const hw::EnergyTable& energy, hw::TimingMode mode) {
   std::vector<Run> runs;
-  runs.push_back(run_model(src, a, size, vit::AttentionKind::kTaylor, "vitality", energy, mode));
-  runs.push_back(run_model(src, a, size, vit::AttentionKind::kSoftmax, "softmax-baseline", energy, mode));
-  runs.push_back(run_model(src, a, size, vit::AttentionKind::kSparse, "sanger", energy, mode));
+  // ViTALiTy's deployed kind first (the reference), then every other kind that deploys as itself,
+  // each on its accelerator
+  const vit::AttentionKindSpec& ref = vit::attention_kind("vitality").deployed();
+  runs.push_back(run_model(src, a, size, ref.name, ref.accelerator, energy, mode));
+  for (const vit::AttentionKindSpec& k : vit::attention_kinds())
+    if (!k.inference_kind && &k != &ref) runs.push_back(run_model(src, a, size, k.name, k.accelerator, energy, mode));
   const hw::Report& v = runs[0].report;
   std::printf("compare: %s at %lld px, batch 1, energy table %s\n\n", a.checkpoint.empty() ? a.model.c_str() : a.checkpoint.c_str(),
               static_cast<long long>(size), energy.path.c_str());
@@ -186,7 +180,7 @@ int run_compare(const ModelSource& src, const HwArgs& a, int64_t size, const hw:
     const double e_att = r.attention_energy_pj / v.attention_energy_pj, e_e2e = r.energy_pj() / v.energy_pj();
     std::printf("%-27s %9.2f %9.3f %10.2f %10.3f   time %5.2fx %5.2fx   energy %5.2fx %5.2fx\n", run.label.c_str(), att_us,
                 att_uj, tot_us, tot_uj, t_att, t_e2e, e_att, e_e2e);
-    csv += str_cat(r.arch_name, ",", vit::attention_kind_name(run.kind), ",", att_us, ",", att_uj, ",", tot_us, ",", tot_uj, ",",
+    csv += str_cat(r.arch_name, ",", run.kind, ",", att_us, ",", att_uj, ",", tot_us, ",", tot_uj, ",",
                    t_att, ",", t_e2e, ",", e_att, ",", e_e2e, ",", std::isnan(run.density) ? std::string() : str_cat(run.density),
                    "\n");
   }
@@ -220,8 +214,8 @@ int run_sweep(const ModelSource& src, const HwArgs& a, const hw::EnergyTable& en
   double prev_n = 0, prev_s = 0, prev_t = 0;
   std::string growth;
   for (int64_t px : {224, 448, 672, 896}) {
-    const Run s = run_model(src, a, px, vit::AttentionKind::kSoftmax, "softmax-baseline", energy, mode);
-    const Run t = run_model(src, a, px, vit::AttentionKind::kTaylor, "vitality", energy, mode);
+    const Run s = run_model(src, a, px, "softmax", vit::attention_kind("softmax").accelerator, energy, mode);
+    const Run t = run_model(src, a, px, "taylor", vit::attention_kind("taylor").accelerator, energy, mode);
     const double n = double((px / src.patch()) * (px / src.patch()) + 1);
     const double su = s.report.attention_cycles / s.report.clock_hz * 1e6, tu = t.report.attention_cycles / t.report.clock_hz * 1e6;
     const double se = s.report.attention_energy_pj * 1e-6, te = t.report.attention_energy_pj * 1e-6;
@@ -257,7 +251,7 @@ int run_hw(int argc, char** argv) {
   HwArgs a;
   ArgParser p("hw", "Cycles, latency, traffic and energy of a DeiT forward pass on the ViTALiTy accelerator and its baselines.");
   p.add("model", &a.model, "registry model (deit_tiny_patch16_224, deit_small_patch16_224, deit_base_patch16_224)");
-  p.add_choice("attn", &a.attn, {"softmax", "taylor", "sparse", "vitality"}, "attention kind to trace");
+  add_attention_flag(p, &a.attn, "attention kind to trace");
   p.add("arch", &a.arch, "accelerator: vitality, softmax-baseline, sanger or a .cfg file (default: the one for --attn)");
   p.add("energy", &a.energy, "energy table: energy-45nm or a .cfg file");
   p.add("input-size", &a.input_size, "image size in pixels (default: the model's)");
@@ -295,8 +289,7 @@ int run_hw(int argc, char** argv) {
   const int64_t size = a.input_size > 0 ? a.input_size : src.native_size();
   if (a.compare) return run_compare(src, a, size, energy, mode);
   if (a.sweep) return run_sweep(src, a, energy, mode);
-  const vit::AttentionKind kind = vit::parse_attention_kind(a.attn);
-  const Run run = run_model(src, a, size, kind, a.arch.empty() ? default_arch(kind) : a.arch, energy, mode);
+  const Run run = run_model(src, a, size, a.attn, a.arch.empty() ? vit::attention_kind(a.attn).accelerator : a.arch, energy, mode);
   print_report(run.report, a);
   if (!std::isnan(run.density) && a.format == "text")
     std::printf("\nmasks keep %.1f%% of the attention scores (threshold %g)\n", 100 * run.density, src.threshold());

@@ -44,7 +44,8 @@ struct RunResult {
   std::string name, output_dir;
   double acc1 = 0, acc5 = 0, max_acc1 = 0, acc1_sparse_kept = NAN;
   double epoch_seconds = 0, images_per_s = 0, wait_fraction = 0, total_seconds = 0;
-  double mean_density = NAN;
+  double mean_density = NAN;  // over the steps that used the mask
+  int64_t masked_steps = 0;
   int64_t params = 0;
   int exit_code = 0;
 };
@@ -60,6 +61,121 @@ double mean_density(const std::vector<std::vector<double>>& d) {
   return n ? s / n : NAN;
 }
 
+// The run's model: built from the settings, initialised from the seed, --finetune weights loaded.
+std::unique_ptr<vit::Deit> build_model(const TrainArgs& a) {
+  auto model = std::make_unique<vit::Deit>(model_config(a));
+  Generator init(static_cast<uint64_t>(a.seed));
+  model->init(init);
+  check_memory(*model, a.batch_size);
+  std::printf("Creating model: %s (%s attention)\nnumber of params: %lld\n", a.model == "custom" ? "custom DeiT" : a.model.c_str(),
+              a.attn.c_str(), static_cast<long long>(model->num_parameters()));
+  if (!a.finetune.empty()) {
+    vit::FinetuneReport fr = vit::load_pretrained(*model, nn::load_safetensors(a.finetune));
+    for (const std::string& m : fr.messages) std::printf("%s\n", m.c_str());
+    if (!fr.ignored.empty()) std::printf("ignored %zu tensors of %s not in the model\n", fr.ignored.size(), a.finetune.c_str());
+  }
+  return model;
+}
+
+// --resume: weights, and with a state file the optimizer, EMA and progress. Returns the settings
+// of the run that wrote the checkpoint (null without a state file).
+Json resume_run(const TrainArgs& a, vit::Deit& model, nn::Optimizer& opt, std::unique_ptr<nn::ModelEma>& ema, Progress& progress) {
+  const Resumed r = resume_training(a.resume, model, opt, ema.get(), progress);
+  if (!r.with_state) {
+    std::printf("Loaded weights from %s (no .state file: fresh optimizer, starting at epoch %d)\n", a.resume.c_str(), a.start_epoch);
+    if (ema) ema = std::make_unique<nn::ModelEma>(model.parameters(), a.model_ema_decay);  // from the loaded weights
+    return Json();
+  }
+  if (r.world_size != a.world_size && progress.step_in_epoch > 0) {
+    // the steps of an epoch are cut differently with another number of ranks: redo this epoch
+    std::printf("Resuming with %d processes (the checkpoint was written by %lld): epoch %lld restarts from its first step\n",
+                a.world_size, static_cast<long long>(r.world_size), static_cast<long long>(progress.epoch));
+    progress.global_step -= progress.step_in_epoch;
+    progress.restart_epoch();
+  }
+  std::printf("Resumed from %s at epoch %lld step %lld\n", a.resume.c_str(), static_cast<long long>(progress.epoch),
+              static_cast<long long>(progress.step_in_epoch));
+  return r.args;
+}
+
+// A kind whose sparse residual is annealed over the run (vitality) anneals over the run's
+// --epochs: resuming with other values than the checkpoint's changes the weight from this step
+// on, which is said here with both values.
+void report_anneal_change(const TrainArgs& a, const Json& saved, const vit::Deit& model, const Progress& p,
+                          int64_t steps_per_epoch) {
+  const vit::AttentionKindSpec& kind = model.attention();
+  if (!kind.residual_weight || saved.is_null()) return;
+  TrainArgs before = a;
+  if (const Json* e = saved.find("epochs")) before.epochs = static_cast<int>(e->as_int("epochs"));
+  if (const Json* m = saved.find("sparse_anneal")) before.sparse_anneal = m->as_string("sparse_anneal");
+  if (const Json* f = saved.find("sparse_anneal_end")) before.sparse_anneal_end = f->as_double("sparse_anneal_end");
+  if (before.epochs == a.epochs && before.sparse_anneal == a.sparse_anneal && before.sparse_anneal_end == a.sparse_anneal_end)
+    return;
+  std::printf("Resuming with --epochs %d --sparse-anneal %s --sparse-anneal-end %g (the checkpoint's run: %d, %s, %g): the %s "
+              "residual's weight is annealed over the new run from here on, %.4f at this step (it would have been %.4f)\n",
+              a.epochs, a.sparse_anneal.c_str(), a.sparse_anneal_end, before.epochs, before.sparse_anneal.c_str(),
+              before.sparse_anneal_end, kind.name, residual_weight_at(a, kind, p.epoch, p.step_in_epoch, steps_per_epoch),
+              residual_weight_at(before, kind, p.epoch, p.step_in_epoch, steps_per_epoch));
+}
+
+// The evaluation after an epoch: the model's weights, or the EMA's with --eval-ema (swapped in
+// for the evaluation and back).
+EvalStats evaluate_epoch(vit::Deit& model, const nn::ModelEma* ema, data::DataLoader& val_loader, const TrainArgs& a) {
+  const nn::Parameters params = model.parameters();
+  std::vector<Tensor> saved;
+  if (ema && a.eval_ema) {
+    for (size_t i = 0; i < params.size(); ++i) {
+      Tensor w = params[i].tensor;  // a handle: writes go to the model's storage
+      saved.push_back(w.clone());
+      std::copy(ema->shadow()[i].tensor.data(), ema->shadow()[i].tensor.data() + w.numel(), w.data());
+    }
+  }
+  EvalStats ev = evaluate(model, val_loader, a.log_interval, true);
+  for (size_t i = 0; i < saved.size(); ++i) {
+    Tensor w = params[i].tensor;
+    std::copy(saved[i].data(), saved[i].data() + saved[i].numel(), w.data());
+  }
+  return ev;
+}
+
+// log.txt's line for a finished epoch: deit's keys first.
+Json epoch_log_line(const EpochStats& es, const EvalStats& ev, int64_t epoch, int64_t params, const TrainArgs& a) {
+  Json line = Json::object();
+  line.set("train_lr", es.train_lr);
+  line.set("train_loss", es.train_loss);
+  line.set("test_loss", ev.loss);
+  line.set("test_acc1", ev.acc1);
+  line.set("test_acc5", ev.acc5);
+  line.set("epoch", epoch);
+  line.set("n_parameters", params);
+  line.set("epoch_time_s", es.seconds);
+  line.set("train_images_per_s", es.images_per_s);
+  line.set("data_wait_s", es.wait_seconds);
+  if (dist::world_size() > 1) line.set("allreduce_s", es.allreduce_seconds);
+  line.set("rss_mb", resident_mb());
+  line.set("attn", a.attn);
+  if (!es.densities.empty()) {  // the mean over the epoch's steps that used the mask
+    Json dens = Json::array();
+    for (const auto& layer : es.densities) {
+      Json heads = Json::array();
+      for (double v : layer) heads.push(v);
+      dens.push(heads);
+    }
+    line.set("density", dens);
+    line.set("density_steps", es.masked_steps);
+  }
+  return line;
+}
+
+// What dropping ViTALiTy's sparse part costs, for a run that kept its weight at 1: the same
+// weights evaluated with it kept.
+double accuracy_with_sparse_part(vit::Deit& model, data::DataLoader& val_loader, const TrainArgs& a) {
+  for (vit::Block& b : model.blocks) b.attn.eval_sparse = true;
+  const double acc1 = evaluate(model, val_loader, a.log_interval, false).acc1;
+  for (vit::Block& b : model.blocks) b.attn.eval_sparse = a.eval_sparse;
+  return acc1;
+}
+
 RunResult run_single(TrainArgs a, const Datasets& ds) {
   using Clock = std::chrono::steady_clock;
   const auto t_start = Clock::now();
@@ -68,44 +184,15 @@ RunResult run_single(TrainArgs a, const Datasets& ds) {
   res.output_dir = a.output_dir;
   a.num_classes = ds.val->num_classes();
   a.class_names = ds.classes;
-  const vit::DeitConfig mcfg = model_config(a);
-  vit::Deit model(mcfg);
-  {
-    Generator init(static_cast<uint64_t>(a.seed));
-    model.init(init);
-  }
+  std::unique_ptr<vit::Deit> model_ptr = build_model(a);
+  vit::Deit& model = *model_ptr;
   res.params = model.num_parameters();
-  check_memory(model, a.batch_size);
-  std::printf("Creating model: %s (%s attention)\nnumber of params: %lld\n", a.model == "custom" ? "custom DeiT" : a.model.c_str(),
-              a.attn.c_str(), static_cast<long long>(res.params));
-  if (!a.finetune.empty()) {
-    vit::FinetuneReport fr = vit::load_pretrained(model, nn::load_safetensors(a.finetune));
-    for (const std::string& m : fr.messages) std::printf("%s\n", m.c_str());
-    if (!fr.ignored.empty()) std::printf("ignored %zu tensors of %s not in the model\n", fr.ignored.size(), a.finetune.c_str());
-  }
   const nn::Parameters params = model.parameters();
   std::unique_ptr<nn::Optimizer> opt = make_optimizer(a, params);
   std::unique_ptr<nn::ModelEma> ema = a.model_ema ? std::make_unique<nn::ModelEma>(params, a.model_ema_decay) : nullptr;
   Progress progress;
   progress.epoch = a.start_epoch;
-  if (!a.resume.empty()) {
-    int64_t saved_world = 0;
-    const bool with_state = resume_training(a.resume, model, *opt, ema.get(), progress, &saved_world);
-    if (with_state && saved_world != a.world_size && progress.step_in_epoch > 0) {
-      // the steps of an epoch are cut differently with another number of ranks: redo this epoch
-      std::printf("Resuming with %d processes (the checkpoint was written by %lld): epoch %lld restarts from its first step\n",
-                  a.world_size, static_cast<long long>(saved_world), static_cast<long long>(progress.epoch));
-      progress.global_step -= progress.step_in_epoch;
-      progress.step_in_epoch = 0;
-      progress.loss_sum = progress.lr_sum = 0;
-    }
-    if (with_state)
-      std::printf("Resumed from %s at epoch %lld step %lld\n", a.resume.c_str(), static_cast<long long>(progress.epoch),
-                  static_cast<long long>(progress.step_in_epoch));
-    else
-      std::printf("Loaded weights from %s (no .state file: fresh optimizer, starting at epoch %d)\n", a.resume.c_str(), a.start_epoch);
-  }
-  if (ema && !a.resume.empty() && progress.global_step == 0) ema = std::make_unique<nn::ModelEma>(params, a.model_ema_decay);
+  const Json saved_args = a.resume.empty() ? Json() : resume_run(a, model, *opt, ema, progress);
 
   data::DataLoader val_loader(ds.val, loader_options(a, /*train=*/false, a.num_classes));
   if (a.eval) {
@@ -118,16 +205,19 @@ RunResult run_single(TrainArgs a, const Datasets& ds) {
   data::DataLoader train_loader(ds.train, loader_options(a, /*train=*/true, a.num_classes));
   VT_CHECK(train_loader.batches_per_epoch() > 0, "the training set (", train_loader.samples_per_epoch(),
            " images per process) is smaller than one batch of ", a.batch_size);
-  const nn::LrSchedule sched = lr_schedule(a, a.max_steps > 0 ? std::min(a.max_steps, train_loader.batches_per_epoch())
-                                                              : train_loader.batches_per_epoch());
+  const int64_t steps_per_epoch =
+      a.max_steps > 0 ? std::min(a.max_steps, train_loader.batches_per_epoch()) : train_loader.batches_per_epoch();
+  report_anneal_change(a, saved_args, model, progress, steps_per_epoch);
+  const nn::LrSchedule sched = lr_schedule(a, steps_per_epoch);
   if (!a.output_dir.empty() && dist::is_main()) make_directories(a.output_dir);
   // rank 0 alone writes checkpoints and log.txt (the others hold the same weights)
   const std::string ckpt = a.output_dir.empty() || !dist::is_main() ? "" : a.output_dir + "/checkpoint.safetensors";
   std::printf("Start training for %d epochs\n", a.epochs);
   std::fflush(stdout);
   TrainContext ctx{model, train_loader, *opt, sched, ema.get(), a};
-  double seconds_sum = 0, images_per_s_sum = 0, wait_sum = 0;
+  double seconds_sum = 0, images_per_s_sum = 0, wait_sum = 0, density_sum = 0;
   int epochs_done = 0;
+  int64_t masked_steps = 0;
   for (; progress.epoch < a.epochs; ++progress.epoch) {
     EpochStats es;
     try {
@@ -154,78 +244,43 @@ RunResult run_single(TrainArgs a, const Datasets& ds) {
       res.exit_code = 130;
       return res;
     }
-    // Evaluate (the EMA weights with --eval-ema), log, checkpoint.
-    std::vector<Tensor> saved;
-    if (ema && a.eval_ema) {
-      for (size_t i = 0; i < params.size(); ++i) {
-        Tensor w = params[i].tensor;  // a handle: writes go to the model's storage
-        saved.push_back(w.clone());
-        std::copy(ema->shadow()[i].tensor.data(), ema->shadow()[i].tensor.data() + w.numel(), w.data());
-      }
-    }
-    EvalStats ev = evaluate(model, val_loader, a.log_interval, true);
-    for (size_t i = 0; i < saved.size(); ++i) {
-      Tensor w = params[i].tensor;
-      std::copy(saved[i].data(), saved[i].data() + saved[i].numel(), w.data());
-    }
+    const EvalStats ev = evaluate_epoch(model, ema.get(), val_loader, a);
     std::printf("Accuracy of the network on the %lld test images: %.1f%%\n", static_cast<long long>(ev.images), ev.acc1);
     const bool best = ev.acc1 > progress.max_accuracy;  // deit: strictly better
     progress.max_accuracy = std::max(progress.max_accuracy, ev.acc1);
     std::printf("Max accuracy: %.2f%%\n", progress.max_accuracy);
     const int64_t finished_epoch = progress.epoch;
-    progress.step_in_epoch = 0;
-    progress.loss_sum = progress.lr_sum = 0;
+    progress.restart_epoch();
     if (!ckpt.empty()) {
       Progress next = progress;
       next.epoch = finished_epoch + 1;
       save_training_checkpoint(ckpt, SaveInputs{model, *opt, ema.get(), next, a, ds.classes});
       if (best) save_training_checkpoint(a.output_dir + "/best_checkpoint.safetensors", SaveInputs{model, *opt, ema.get(), next, a, ds.classes});
-      Json line = Json::object();
-      line.set("train_lr", es.train_lr);
-      line.set("train_loss", es.train_loss);
-      line.set("test_loss", ev.loss);
-      line.set("test_acc1", ev.acc1);
-      line.set("test_acc5", ev.acc5);
-      line.set("epoch", finished_epoch);
-      line.set("n_parameters", res.params);
-      line.set("epoch_time_s", es.seconds);
-      line.set("train_images_per_s", es.images_per_s);
-      line.set("data_wait_s", es.wait_seconds);
-      if (dist::world_size() > 1) line.set("allreduce_s", es.allreduce_seconds);
-      line.set("rss_mb", resident_mb());
-      line.set("attn", a.attn);
-      if (!es.densities.empty() && !es.densities[0].empty()) {
-        Json dens = Json::array();
-        for (const auto& layer : es.densities) {
-          Json heads = Json::array();
-          for (double v : layer) heads.push(v);
-          dens.push(heads);
-        }
-        line.set("density", dens);
-      }
-      append_log(a.output_dir, line);
+      append_log(a.output_dir, epoch_log_line(es, ev, finished_epoch, res.params, a));
     }
     res.acc1 = ev.acc1;
     res.acc5 = ev.acc5;
-    if (!std::isnan(mean_density(es.densities))) res.mean_density = mean_density(es.densities);
+    if (es.masked_steps > 0) {
+      density_sum += mean_density(es.densities) * double(es.masked_steps);
+      masked_steps += es.masked_steps;
+    }
     seconds_sum += es.seconds;
     images_per_s_sum += es.images_per_s;
     wait_sum += es.wait_seconds;
     ++epochs_done;
   }
   res.max_acc1 = progress.max_accuracy;
+  res.masked_steps = masked_steps;
+  if (masked_steps > 0) res.mean_density = density_sum / double(masked_steps);
   if (epochs_done) {
     res.epoch_seconds = seconds_sum / epochs_done;
     res.images_per_s = images_per_s_sum / epochs_done;
     res.wait_fraction = wait_sum / seconds_sum;
   }
-  if (mcfg.attn == vit::AttentionKind::kVitality && epochs_done && a.sparse_anneal == "none") {
-    // What dropping the sparse part costs: the same weights evaluated with it kept.
-    for (vit::Block& b : model.blocks) b.attn.eval_sparse = true;
-    res.acc1_sparse_kept = evaluate(model, val_loader, a.log_interval, false).acc1;
-    for (vit::Block& b : model.blocks) b.attn.eval_sparse = a.eval_sparse;
-    std::printf("ViTALiTy with the sparse part kept at evaluation: Acc@1 %.3f (deployed Taylor-only: %.3f)\n",
-                res.acc1_sparse_kept, res.acc1);
+  if (model.attention().residual_weight && epochs_done && a.sparse_anneal == "none") {
+    res.acc1_sparse_kept = accuracy_with_sparse_part(model, val_loader, a);
+    std::printf("%s with the sparse part kept at evaluation: Acc@1 %.3f (deployed %s: %.3f)\n", a.attn.c_str(),
+                res.acc1_sparse_kept, model.attention().deployed().name, res.acc1);
   }
   res.total_seconds = std::chrono::duration<double>(Clock::now() - t_start).count();
   std::printf("Training time %s\n", format_duration(res.total_seconds).c_str());
@@ -269,6 +324,12 @@ void print_startup(const TrainArgs& a, const Datasets& ds) {
   std::fflush(stdout);
 }
 
+// How a kind is evaluated: itself, or its deployed form ("taylor (deployed)").
+std::string evaluated_as(const std::string& kind) {
+  const vit::AttentionKindSpec& k = vit::attention_kind(kind);
+  return k.inference_kind ? str_cat(k.inference_kind, " (deployed)") : kind;
+}
+
 // The main job: three attention kinds on Fashion-MNIST, a summary table and one chart.
 int run_main_job(TrainArgs base) {
   const Datasets ds = load_datasets(base);
@@ -295,13 +356,12 @@ int run_main_job(TrainArgs base) {
     const int S = m.transform.input_size, C = m.transform.in_chans;
     Tensor x = empty({1, C, S, S});
     data::eval_transform(*img.image, m.transform, x.data());
-    estimates.push_back(estimate_on_accelerator(*m.model, x, hw::load_arch_config(r.name == "softmax" ? "softmax-baseline" : "vitality"),
-                                                energy));
+    estimates.push_back(estimate_on_accelerator(*m.model, x, hw::load_arch_config(vit::attention_kind(r.name).accelerator), energy));
   }
   std::ostringstream table;
   table << "\nSummary (" << base.preset << " preset, " << base.epochs << " epochs, Fashion-MNIST test set of "
         << ds.val->size() << " images)\n";
-  table << "| attention | top-1 (%) | top-5 (%) | epoch time (s) | train img/s | data wait | density | evaluated as |"
+  table << "| attention | top-1 (%) | top-5 (%) | epoch time (s) | train img/s | data wait | mask density | evaluated as |"
            " accelerator | us / image | uJ / image |\n";
   table << "|---|---|---|---|---|---|---|---|---|---|---|\n";
   char row[512];
@@ -310,7 +370,7 @@ int run_main_job(TrainArgs base) {
     std::snprintf(row, sizeof row, "| %s | %.2f | %.2f | %.1f | %.0f | %.1f%% | %s | %s | %s | %.2f | %.3f |\n", r.name.c_str(),
                   r.acc1, r.acc5, r.epoch_seconds, r.images_per_s, 100 * r.wait_fraction,
                   std::isnan(r.mean_density) ? "-" : str_cat(std::round(r.mean_density * 1000) / 1000).c_str(),
-                  r.name == "vitality" ? "Taylor only (deployed)" : r.name.c_str(), estimates[i].arch_name.c_str(),
+                  evaluated_as(r.name).c_str(), estimates[i].arch_name.c_str(),
                   estimates[i].latency_s * 1e6, estimates[i].energy_pj() * 1e-6);
     table << row;
   }
@@ -320,9 +380,11 @@ int run_main_job(TrainArgs base) {
     table << row;
   } else if (base.sparse_anneal == "cosine") {
     std::snprintf(row, sizeof row,
-                  "ViTALiTy: the exp residual (on pairs kept at threshold %g; density %.3f) was annealed from weight 1 to 0 "
-                  "over the first %.0f%% of training, so the trained model is the deployed Taylor-only one\n",
-                  base.sparse_threshold, results[1].mean_density, 100 * base.sparse_anneal_end);
+                  "ViTALiTy: the exp residual (on pairs kept at threshold %g; mask density %.3f, the mean over the %lld steps "
+                  "that used the mask) was annealed from weight 1 to 0 over the first %.0f%% of training, so the trained model "
+                  "is the deployed Taylor-only one\n",
+                  base.sparse_threshold, results[1].mean_density, static_cast<long long>(results[1].masked_steps),
+                  100 * base.sparse_anneal_end);
     table << row;
   }
   std::snprintf(row, sizeof row, "ViTALiTy (Taylor-only) vs softmax: %+.2f points\n", results[1].acc1 - results[0].acc1);

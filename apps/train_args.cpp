@@ -9,6 +9,13 @@
 
 namespace vt::apps {
 
+void add_attention_flag(ArgParser& p, std::string* attn, const std::string& what) {
+  std::string help = what + ":";
+  for (const vit::AttentionKindSpec& k : vit::attention_kinds()) help += str_cat(" ", k.name, " = ", k.summary, ";");
+  help.pop_back();
+  p.add_choice("attn", attn, vit::attention_kind_names(), help);
+}
+
 void add_train_flags(ArgParser& p, TrainArgs& a) {
   // model
   p.add("model", &a.model, "deit_tiny_patch16_224 | deit_small_patch16_224 | deit_base_patch16_224 | custom");
@@ -21,7 +28,7 @@ void add_train_flags(ArgParser& p, TrainArgs& a) {
   p.add("mlp-ratio", &a.mlp_ratio, "--model custom: MLP hidden width / D");
   p.add("drop", &a.drop, "dropout rate");
   p.add("drop-path", &a.drop_path, "stochastic depth rate (rises linearly over the blocks)");
-  p.add_choice("attn", &a.attn, {"softmax", "taylor", "sparse", "vitality"}, "attention kind");
+  add_attention_flag(p, &a.attn, "attention kind");
   p.add_action("vitality", [&a] { a.attn = "vitality"; }, "same as --attn vitality (ViTALiTy's flag)");
   p.add("sparse-threshold", &a.sparse_threshold, "sparse/vitality: keep predicted probabilities above this");
   p.add_flag("eval-sparse", &a.eval_sparse, "vitality: keep the sparse part at evaluation (default: Taylor only)");
@@ -224,7 +231,7 @@ vit::DeitConfig model_config(const TrainArgs& a) {
   c.num_classes = a.num_classes;
   c.drop = static_cast<float>(a.drop);
   c.drop_path = static_cast<float>(a.drop_path);
-  c.attn = vit::parse_attention_kind(a.attn);
+  c.attn = a.attn;
   c.mask.threshold = static_cast<float>(a.sparse_threshold);
   c.eval_sparse = a.eval_sparse;
   return c;

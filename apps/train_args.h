@@ -73,6 +73,10 @@ struct TrainArgs {
 // Registers every train flag (with deit's and timm's aliases).
 void add_train_flags(ArgParser& p, TrainArgs& a);
 
+// --attn with the registered kinds as its choices (vit/attention_registry.h) and their summaries
+// in the help text, after `what` ("attention kind", "override the attention kind", ...).
+void add_attention_flag(ArgParser& p, std::string* attn, const std::string& what);
+
 // Applies a preset's values (explicit flags given on the command line win) and checks ranges;
 // throws UsageError naming the flag.
 void apply_preset(TrainArgs& a, const ArgParser& p);

@@ -56,6 +56,19 @@ TraceRecord* OpTrace::record(std::initializer_list<const Tensor*> inputs, const 
   return record(std::move(shapes), output.shape(), flops, bytes_read, 4.0 * output.numel());
 }
 
+size_t append_records(std::vector<TraceRecord> records) {
+  if (!t_trace) return SIZE_MAX;
+  const size_t first = t_trace->records.size();
+  const std::string scope = t_trace->scope_name();
+  const bool backward = in_backward();
+  for (TraceRecord& r : records) {
+    r.scope = scope;
+    r.backward = backward;
+    t_trace->records.push_back(std::move(r));
+  }
+  return first;
+}
+
 void split_time_by_flops(Trace& trace, size_t first, double seconds, size_t last) {
   if (!trace.time_ops) return;
   last = std::min(last, trace.records.size());

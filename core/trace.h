@@ -1,7 +1,12 @@
-// The op trace (DESIGN.md section 2): when a Trace is installed on this thread, every op appends
-// one record (kind, scoped name such as "blocks.3.attn.qkv", input and output shapes, FLOPs,
-// bytes read and written, optional wall time and op-specific attributes). The hardware model and
-// the profiler read these records; they are the single source of truth for what a model computes.
+// The op trace: when a Trace is installed on this thread, every op appends one record (kind,
+// scoped name such as "blocks.3.attn.qkv", input and output shapes, FLOPs, bytes read and
+// written, optional wall time and op-specific attributes). The hardware model and the profiler
+// read these records; they are the single source of truth for what a model computes.
+//
+// A fused op (an attention kernel) records one step per record instead: `step_of` names the op,
+// `step` and `step_name` the step as its paper numbers it ("4a", "t_D = n sqrt(d) + Q khat_sum^T"),
+// `kind` the primitive it is ("gemm", "column_sum", "divide", ...) and `operands` where each of
+// its inputs comes from, so that a consumer (hwmodel) can lower the steps without knowing the op.
 //
 //   Trace trace;
 //   { TraceSession on(trace);  TraceScope s("blocks.3");  model.forward(x); }
@@ -20,6 +25,18 @@
 
 namespace vt {
 
+// One input of a step: the op's own inputs ("q", "k", "v") or an earlier step of the same op
+// ("1b"), and how the step consumes it.
+struct TraceOperand {
+  enum class Use {
+    kStream,  // row by row, as the producer emits it
+    kWhole,   // all of it before the first output row (a reduction over all tokens, or all of K)
+    kFused,   // row by row in the producer's own pass: the producer's output is never stored
+  };
+  std::string from;
+  Use use = Use::kStream;
+};
+
 struct TraceRecord {
   std::string kind;   // op kind: "matmul", "add", "softmax", "layer_norm", ...
   std::string scope;  // dotted module path active when the op ran
@@ -32,6 +49,9 @@ struct TraceRecord {
   bool backward = false;     // recorded while autograd ran backward closures
   std::map<std::string, double> attrs;  // op-specific: trans_a, nnz, density, ...
   std::vector<int32_t> row_counts;      // sparse ops: kept entries per mask row (batch entry 0)
+  // steps of a fused op (empty otherwise)
+  std::string step_of, step, step_name;
+  std::vector<TraceOperand> operands;
 };
 
 class Trace {
@@ -97,6 +117,10 @@ class OpTrace {
   const char* kind_;
   std::chrono::steady_clock::time_point start_{};
 };
+
+// Appends records built by a fused op (its steps) under the current scope; returns the index of
+// the first, or SIZE_MAX when tracing is off.
+size_t append_records(std::vector<TraceRecord> records);
 
 // For work computed fused (one pass that stands for several records, such as Taylor attention's
 // six steps or a linear layer with its GELU): gives the records from index `first` on the

@@ -54,9 +54,10 @@ struct Dep {
 };
 
 struct HwOp {
-  std::string name;   // "blocks.3.attn.core.step2_context"
+  std::string name;   // "blocks.3.attn.core.2" (a step of a fused op: its scope and step id)
   std::string layer;  // "patch_embed", "blocks.3", "head": ops of one layer share a pipeline
-  std::string trace_kind;  // the traced op it came from ("linear", "taylor_context", ...)
+  std::string trace_kind;  // the traced op or step primitive it came from ("linear", "gemm", ...)
+  std::string step, step_name;  // a fused op's step, as the kernel names it ("4a", "Q khat_sum^T")
   OpKind kind = OpKind::kGemm;
   Unit unit = Unit::kNone;
   bool attention = false;  // part of the attention core (between qkv and proj)

@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <map>
 #include <sstream>
 
 #include "core/error.h"
@@ -38,14 +39,22 @@ class Lowering {
   std::vector<HwOp> ops;
 
   void run(const std::vector<TraceRecord>& records) {
-    for (const TraceRecord& r : records) lower(r);
+    for (const TraceRecord& r : records) {
+      VT_CHECK(!r.backward, "hwmodel: trace record ", r.kind, " at ", r.scope, " was recorded in backward; trace a forward pass");
+      if (r.step.empty())
+        lower_op(r);
+      else
+        lower_step(r);
+    }
   }
 
  private:
   int cur_ = HwOp::kExternal;       // the op whose output is the current activation
   int residual_ = HwOp::kExternal;  // the op whose output is the residual stream
-  int qkv_ = HwOp::kExternal;       // the last attention qkv projection
-  int predict_ = -1, sparse_softmax_ = -1, sddmm_ = -1;                          // sparse steps
+  // the fused op whose steps are being lowered: its scope, its input, its steps by id
+  std::string fused_scope_;
+  int fused_input_ = HwOp::kExternal;
+  std::map<std::string, int> step_op_;
 
   int add(HwOp op, const TraceRecord& r, const std::string& step = "") {
     op.name = step.empty() ? (r.scope.empty() ? r.kind : r.scope) : r.scope + "." + step;
@@ -60,16 +69,15 @@ class Lowering {
     ops.push_back(std::move(op));
     return static_cast<int>(ops.size()) - 1;
   }
-  void barrier(int op, int src) {
+  // Makes `src` a dependency of `op` of kind `kind` (a barrier wins over a stream).
+  void depend(int op, int src, EdgeKind kind) {
+    if (src < 0) return;
     for (Dep& d : ops[static_cast<size_t>(op)].deps)
       if (d.op == src) {
-        d.kind = EdgeKind::kBarrier;
+        if (kind == EdgeKind::kBarrier) d.kind = kind;
         return;
       }
-    ops[static_cast<size_t>(op)].deps.push_back({src, EdgeKind::kBarrier});
-  }
-  void also(int op, int src) {
-    if (src >= 0) ops[static_cast<size_t>(op)].deps.push_back({src, EdgeKind::kStream});
+    ops[static_cast<size_t>(op)].deps.push_back({src, kind});
   }
 
   static HwOp gemm(Unit unit, int64_t M, int64_t N, int64_t K, int64_t batch, int a_src, int w_src, int64_t tokens) {
@@ -97,65 +105,72 @@ class Lowering {
     return o;
   }
 
-  // Algorithm 1 steps 1-5 (the Taylor kernel, and the low-rank part of ViTALiTy attention).
-  void taylor_steps_1_to_5(const TraceRecord& r) {
-    const int64_t h = attr(r, "heads"), n = attr(r, "n"), d = attr(r, "d");
-    HwOp s1a = vec(OpKind::kColumnSum, Unit::kAccumulator, h, n, d, qkv_, n);  // 1a + 3v: 1^T K and 1^T V
-    s1a.sums = 2;
-    const int colsum = add(s1a, r, "step1a_3v_column_sums");
-    const int s1b = add(vec(OpKind::kDivideSingle, Unit::kDivider, h, 1, d, colsum, 0), r, "step1b_mean");
-    barrier(s1b, colsum);  // the mean needs every token
-    const int s1c = add(vec(OpKind::kElementwise, Unit::kAdder, h, n, d, qkv_, n), r, "step1c_center");
-    barrier(s1c, s1b);
-    const int context = add(gemm(Unit::kSaGeneral, d, d, n, h, s1c, qkv_, n), r, "step2_context");  // G = Khat^T V
-    const int ksum = add(vec(OpKind::kColumnSum, Unit::kAccumulator, h, n, d, s1c, n), r, "step3_ksum");
-    const int normalizer = add(gemm(Unit::kSaDiag, n, 1, d, h, qkv_, ksum, n), r, "step4a_q_ksum");  // Q khat_sum^T
-    barrier(normalizer, ksum);
-    const int numerator = add(gemm(Unit::kSaGeneral, n, d, d, h, qkv_, context, n), r, "step5a_qg");  // Q G
-    barrier(numerator, context);
-    // 4b and 5b on the adder array: t_D = . + n sqrt(d) (n elements) and T_N = . + sqrt(d) v_sum
-    const int s45b = add(vec(OpKind::kElementwise, Unit::kAdder, h, n, d + 1, numerator, n), r, "step4b_5b_add");
-    also(s45b, normalizer);
-    also(s45b, colsum);
-    cur_ = s45b;
+  // The op an operand of a step comes from: the fused op's input (its q, k, v all come from the
+  // qkv projection) or an earlier step.
+  int source(const TraceRecord& r, const TraceOperand& o) const {
+    if (o.from == "q" || o.from == "k" || o.from == "v" || o.from == "input") return fused_input_;
+    auto it = step_op_.find(o.from);
+    VT_CHECK(it != step_op_.end(), "hwmodel: step ", r.step, " of ", r.step_of, " at ", r.scope, " reads '", o.from,
+             "', which is neither an input nor an earlier step");
+    return it->second;
   }
 
-  void step6(const TraceRecord& r, int numerator_src, const std::string& name = "step6_divide") {
-    const int64_t h = attr(r, "heads"), n = attr(r, "n"), d = attr(r, "d");
-    const int s6 = add(vec(OpKind::kDivideMulti, Unit::kDivider, h, n, d, numerator_src, n), r, name);
-    cur_ = s6;
-  }
-
-  void sparse_step(const TraceRecord& r, const std::string& step) {
-    const int64_t h = attr(r, "heads"), n = attr(r, "n"), d = attr(r, "d");
-    if (step == "predict") {
-      HwOp p = gemm(Unit::kPredictor, n, n, d, h, qkv_, qkv_, n);
-      p.kind = OpKind::kPredict;
-      predict_ = add(p, r, "predict");
-      barrier(predict_, qkv_);  // every row of the mask needs all of K
-      return;
+  // One step of a fused op (vit/attention_steps.h): the unit from its primitive, the
+  // dependencies from its operands.
+  void lower_step(const TraceRecord& r) {
+    if (r.scope != fused_scope_ || step_op_.count(r.step)) {  // the first step of a new fused op
+      fused_scope_ = r.scope;
+      fused_input_ = cur_;
+      step_op_.clear();
     }
-    HwOp o = vec(step == "sddmm" ? OpKind::kSddmm : step == "softmax" ? OpKind::kSparseSoftmax : OpKind::kSpmm,
-                 Unit::kSparse, h, n, n, step == "sddmm" ? qkv_ : step == "softmax" ? sddmm_ : sparse_softmax_, n);
-    o.K = d;
-    o.interleave = step != "sddmm";  // the scores stay in the PEs between SDDMM, exp and SpMM
-    o.row_nnz = r.row_counts;
-    VT_CHECK(static_cast<int64_t>(o.row_nnz.size()) == h * n, r.kind, " at ", r.scope, ": ", o.row_nnz.size(),
-             " row counts for ", h, " heads x ", n, " rows (trace at batch 1)");
-    const int i = add(o, r, step);
-    if (step == "sddmm") {
-      also(i, predict_);
-      sddmm_ = i;
-    } else if (step == "softmax") {
-      sparse_softmax_ = i;
+    VT_CHECK(!r.operands.empty(), "hwmodel: step ", r.step, " of ", r.step_of, " at ", r.scope, " names no operands");
+    const int64_t h = attr(r, "heads"), tokens = attr(r, "tokens");
+    const int a = source(r, r.operands[0]);
+    const int w = r.operands.size() > 1 ? source(r, r.operands[1]) : HwOp::kExternal;
+    const std::string& k = r.kind;
+    HwOp o;
+    if (k == "gemm" || k == "predict") {
+      // a matrix-vector product runs on SA-Diag (the P x 1 array); the rest on SA-General
+      const int64_t N = attr(r, "N");
+      const Unit unit = k == "predict" ? Unit::kPredictor : N == 1 ? Unit::kSaDiag : Unit::kSaGeneral;
+      o = gemm(unit, attr(r, "M"), N, attr(r, "K"), h, a, w, tokens);
+      if (k == "predict") o.kind = OpKind::kPredict;
     } else {
-      also(i, qkv_);  // V
-      cur_ = i;
+      const int64_t rows = attr(r, "rows"), cols = attr(r, "cols");
+      if (k == "column_sum") {
+        o = vec(OpKind::kColumnSum, Unit::kAccumulator, h, rows, cols, a, tokens);
+      } else if (k == "add") {
+        o = vec(OpKind::kElementwise, Unit::kAdder, h, rows, cols, a, tokens);
+      } else if (k == "divide") {
+        o = vec(attr(r, "divisors") == 1 ? OpKind::kDivideSingle : OpKind::kDivideMulti, Unit::kDivider, h, rows, cols, a, tokens);
+      } else if (k == "softmax_rows") {
+        o = vec(OpKind::kSoftmax, Unit::kSoftmax, h, rows, cols, a, tokens);
+      } else if (k == "sddmm" || k == "sparse_softmax" || k == "spmm") {
+        o = vec(k == "sddmm" ? OpKind::kSddmm : k == "spmm" ? OpKind::kSpmm : OpKind::kSparseSoftmax, Unit::kSparse, h, rows, cols,
+                a, tokens);
+        o.K = attr(r, "K");
+        o.row_nnz = r.row_counts;
+        VT_CHECK(static_cast<int64_t>(o.row_nnz.size()) == h * rows, r.kind, " at ", r.scope, ": ", o.row_nnz.size(),
+                 " row counts for ", h, " heads x ", rows, " rows");
+      } else {
+        throw Error(str_cat("hwmodel: no lowering for step ", r.step, " (", k, ") of ", r.step_of, " at '", r.scope, "'"));
+      }
+      o.w_src = HwOp::kExternal;  // vector ops read `a`; their other operands are dependencies
     }
+    o.step = r.step;
+    o.step_name = r.step_name;
+    const int i = add(o, r, r.step);
+    for (const TraceOperand& operand : r.operands) {
+      depend(i, source(r, operand), operand.use == TraceOperand::Use::kWhole ? EdgeKind::kBarrier : EdgeKind::kStream);
+      // consumed in its producer's own pass: the two may share a unit within a pipeline segment
+      if (operand.use == TraceOperand::Use::kFused) ops[static_cast<size_t>(i)].interleave = true;
+    }
+    step_op_[r.step] = i;
+    cur_ = i;  // the last step's output is the fused op's
   }
 
-  void lower(const TraceRecord& r) {
-    VT_CHECK(!r.backward, "hwmodel: trace record ", r.kind, " at ", r.scope, " was recorded in backward; trace a forward pass");
+  // An op of core/ or nn/ (linear, layer_norm, gelu, add, layout ops).
+  void lower_op(const TraceRecord& r) {
     const std::string& k = r.kind;
     if (k == "patchify" || k == "reshape" || k == "concat" || k == "slice" || k == "permute") {
       HwOp o;
@@ -170,7 +185,6 @@ class Lowering {
       HwOp o = gemm(Unit::kSaGeneral, attr(r, "M"), attr(r, "N"), attr(r, "K"), 1, cur_, HwOp::kExternal, attr(r, "M"));
       if (r.attrs.count("bias") && r.attrs.at("bias") != 0) o.bias_elements = o.M * o.N;
       cur_ = add(o, r);
-      if (ends_with(r.scope, "attn.qkv")) qkv_ = cur_;
       return;
     }
     if (k == "matmul") {
@@ -194,48 +208,11 @@ class Lowering {
       const std::string step = k == "add" ? (starts_with(r.scope, "blocks.") ? "residual" : "add") : "";
       const int i = add(vec(kind, unit, 1, numel / cols, cols, cur_, numel / cols), r, step);
       if (k == "add") {
-        also(i, residual_);  // x + f(x): the block's input, still on chip
+        depend(i, residual_, EdgeKind::kStream);  // x + f(x): the block's input, still on chip
         residual_ = i;
       }
       cur_ = i;
       return;
-    }
-    if (k == "softmax_qk") {
-      const int64_t h = attr(r, "heads"), n = attr(r, "n"), d = attr(r, "d");
-      cur_ = add(gemm(Unit::kSaGeneral, n, n, d, h, qkv_, qkv_, n), r, "qk");
-      barrier(cur_, qkv_);  // every row of scores needs all of K
-      return;
-    }
-    if (k == "softmax_rows") {
-      const int64_t h = attr(r, "heads"), n = attr(r, "n");
-      cur_ = add(vec(OpKind::kSoftmax, Unit::kSoftmax, h, n, n, cur_, n), r, "softmax");
-      return;
-    }
-    if (k == "softmax_pv") {
-      const int64_t h = attr(r, "heads"), n = attr(r, "n"), d = attr(r, "d");
-      HwOp pv = gemm(Unit::kSaGeneral, n, d, n, h, cur_, qkv_, n);
-      pv.interleave = true;  // chunk by chunk after Q K^T: the n x n scores stay on chip
-      cur_ = add(pv, r, "pv");
-      return;
-    }
-    if (k == "taylor_center" || k == "vitality_lowrank") return taylor_steps_1_to_5(r);
-    if (k == "taylor_context" || k == "taylor_sums" || k == "taylor_normalizer" || k == "taylor_numerator")
-      return;  // lowered with taylor_center (one op per unit, as the paper maps the steps)
-    if (k == "taylor_divide") return step6(r, cur_);
-    for (const char* prefix : {"sparse_", "vitality_"}) {
-      if (!starts_with(k, prefix)) continue;
-      const std::string step = k.substr(std::string(prefix).size());
-      if (step == "predict" || step == "sddmm" || step == "softmax" || step == "spmm") {
-        const int lowrank = cur_;
-        sparse_step(r, step);
-        if (step == "spmm") {
-          if (std::string(prefix) == "vitality_") also(cur_, lowrank);
-          // softmax rows renormalised by their exp sums (sparse) or divided by the combined
-          // normaliser (ViTALiTy's step 6): one divisor per row
-          step6(r, cur_, std::string(prefix) == "vitality_" ? "step6_divide" : "normalize");
-        }
-        return;
-      }
     }
     throw Error(str_cat("hwmodel: no lowering for traced op '", k, "' at '", r.scope, "'"));
   }

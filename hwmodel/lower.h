@@ -1,20 +1,21 @@
 // From a workload to HwOps: the op trace of a DeiT forward pass (batch 1), or a GEMM table.
 //
-// Trace lowering, per traced kind (DESIGN.md section 7, the paper's unit mapping):
-//   linear, softmax_qk, softmax_pv, matmul     GEMM on SA-General (weights from DRAM)
-//   layer_norm, gelu                           the post-processors
-//   add (residual, pos_embed)                  adder array
-//   softmax_rows                               softmax unit (absent on the ViTALiTy accelerator)
-//   taylor_* / vitality_lowrank                Algorithm 1, one op per step and unit:
-//     1a+3v column sums of K and V (accumulator)  1b mean (divider, single divisor)
-//     1c centre K (adder)   2 G = K^T V (SA-General)   3 k_sum (accumulator)
-//     4a Q k_sum^T (SA-Diag)   5a Q G (SA-General)   4b+5b + n sqrt(d), + sqrt(d) v_sum (adder)
-//     6 divide by t_D (divider, one divisor per row)
-//   sparse_* / vitality_* (predict, sddmm, softmax, spmm)   SANGER: predictor, sparse engine,
-//     and the row normalisation on the divider array
-//   patchify, reshape, concat, slice, permute  layout: addressing only, no cost
-// Dependencies follow the data: reductions over all tokens (the mean of K, G, k_sum, Q K^T's K)
-// are barriers; everything else streams token chunks. Any other traced kind is an error.
+// Trace lowering. Ops of core/ and nn/, by traced kind:
+//   linear, matmul                              GEMM on SA-General (weights from DRAM)
+//   layer_norm, gelu                            the post-processors
+//   add (residual, pos_embed)                   adder array
+//   patchify, reshape, concat, slice, permute   layout: addressing only, no cost
+// Steps of a fused op (the attention kinds' steps, vit/attention_steps.h), by primitive, with no
+// list of attention kinds: each step becomes one op named `<scope>.<step id>` ("blocks.3.attn.core.4a"):
+//   gemm            SA-General; a matrix-vector product (N = 1) on SA-Diag
+//   column_sum      accumulator array          add      adder array
+//   divide          divider array (one shared divisor, or one per row)
+//   softmax_rows    softmax unit (absent on the ViTALiTy accelerator)
+//   predict         SANGER's low-precision predictor
+//   sddmm, sparse_softmax, spmm   SANGER's sparse engine, on the mask's kept entries per row
+// A step's operands give its dependencies: an operand it needs whole (a reduction over all
+// tokens: the mean of K, G, k_sum; all of K for Q K^T) is a barrier, the others stream token
+// chunks, and a fused one lets the step share its producer's unit. Anything else is an error.
 #pragma once
 
 #include <string>

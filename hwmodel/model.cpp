@@ -45,6 +45,11 @@ void vector_traffic(HwOp& op, double b) {
   }
 }
 
+bool is_vector_unit(Unit u) {
+  return u == Unit::kAccumulator || u == Unit::kDivider || u == Unit::kAdder || u == Unit::kSoftmax || u == Unit::kLayerNorm ||
+         u == Unit::kGelu;
+}
+
 std::vector<int> make_segments(const std::vector<HwOp>& ops, bool pipelined) {
   std::vector<int> seg(ops.size());
   int cur = -1;
@@ -52,8 +57,10 @@ std::vector<int> make_segments(const std::vector<HwOp>& ops, bool pipelined) {
   std::set<Unit> units;
   for (size_t i = 0; i < ops.size(); ++i) {
     const HwOp& op = ops[i];
+    // a systolic array or the sparse engine serves one op of a segment, unless the op consumes its
+    // producer's output in the producer's own pass (interleave); vector units take turns chunk by chunk
     bool fresh = cur < 0 || !pipelined || op.layer != layer ||
-                 (op.unit != Unit::kNone && units.count(op.unit) && !op.interleave);
+                 (op.unit != Unit::kNone && units.count(op.unit) && !op.interleave && !is_vector_unit(op.unit));
     for (const Dep& d : op.deps)
       if (d.kind == EdgeKind::kBarrier && seg[static_cast<size_t>(d.op)] == cur) fresh = true;
     if (fresh) {

@@ -1,30 +1,13 @@
-// The attention kinds' registry, head views, and the two ways to run a kernel as an op: on
-// separate (B, H, n, d) tensors, or on the packed qkv projection output (what the model does).
+// Head views, and the two ways to run a kernel as an op: on separate (B, H, n, d) tensors, or on
+// the packed qkv projection output (what the model does).
 #include "vit/attention.h"
 
 #include "core/autograd.h"
 #include "core/trace.h"
 #include "vit/attention_kernel.h"
+#include "vit/attention_registry.h"
 
 namespace vt::vit {
-
-AttentionKind parse_attention_kind(const std::string& name) {
-  if (name == "softmax") return AttentionKind::kSoftmax;
-  if (name == "taylor") return AttentionKind::kTaylor;
-  if (name == "sparse") return AttentionKind::kSparse;
-  if (name == "vitality") return AttentionKind::kVitality;
-  throw Error(str_cat("unknown attention kind '", name, "' (softmax, taylor, sparse, vitality)"));
-}
-
-const char* attention_kind_name(AttentionKind kind) {
-  switch (kind) {
-    case AttentionKind::kSoftmax: return "softmax";
-    case AttentionKind::kTaylor: return "taylor";
-    case AttentionKind::kSparse: return "sparse";
-    case AttentionKind::kVitality: return "vitality";
-  }
-  return "?";
-}
 
 namespace detail {
 
@@ -122,17 +105,10 @@ Tensor attention_vitality(const Tensor& q, const Tensor& k, const Tensor& v, con
   return detail::run_on_heads(detail::make_vitality_kernel(opt, stats, {}, opt.residual_weight), q, k, v);
 }
 
-Tensor attention_packed(const Tensor& qkv, int64_t heads, AttentionKind kind, const MaskOptions& opt, SparseStats* stats) {
-  switch (kind) {
-    case AttentionKind::kSoftmax: return detail::run_on_qkv(detail::make_softmax_kernel(), qkv, heads);
-    case AttentionKind::kTaylor: return detail::run_on_qkv(detail::make_taylor_kernel(), qkv, heads);
-    case AttentionKind::kSparse: return detail::run_on_qkv(detail::make_sparse_kernel(opt, stats), qkv, heads);
-    case AttentionKind::kVitality:
-      // With the residual weight at 0 the op is exactly Taylor attention: skip the sparse work.
-      if (opt.residual_weight == 0.f) return detail::run_on_qkv(detail::make_taylor_kernel(), qkv, heads);
-      return detail::run_on_qkv(detail::make_vitality_kernel(opt, stats, {}, opt.residual_weight), qkv, heads);
-  }
-  return Tensor();
+Tensor attention_packed(const Tensor& qkv, int64_t heads, const AttentionKindSpec& kind, const MaskOptions& opt,
+                        SparseStats* stats) {
+  if (stats) *stats = SparseStats{};
+  return detail::run_on_qkv(kind.make_kernel(opt, stats), qkv, heads);
 }
 
 }  // namespace vt::vit

@@ -1,9 +1,10 @@
-// The four attention kinds of DESIGN.md section 5, as differentiable ops on per-head tensors.
+// The four attention kinds (their math: vit/README.md), as differentiable ops on per-head tensors.
 //
 // Legend: B batch, H heads, n tokens, d head dim, s = 1/sqrt(d).
 // Every kind takes q, k, v of shape (B, H, n, d) (contiguous) and returns Z of shape (B, H, n, d).
 //
-// (attention.cpp holds the registry and runs every kernel on strided head views: attention_kernel.h)
+// (attention_registry.h lists the kinds; attention.cpp runs every kernel on strided head views:
+// attention_kernel.h)
 //   attention_softmax   Z = softmax(s Q K^T) V                                 (attention_softmax.cpp)
 //   attention_taylor    ViTALiTy's Algorithm 1, six numbered steps, O(n d^2)   (attention_taylor.cpp)
 //   attention_sparse    SANGER: 4-bit predicted mask, softmax on kept entries  (attention_sparse.cpp)
@@ -17,17 +18,15 @@
 
 namespace vt::vit {
 
-enum class AttentionKind { kSoftmax, kTaylor, kSparse, kVitality };
-
-AttentionKind parse_attention_kind(const std::string& name);  // throws naming the allowed kinds
-const char* attention_kind_name(AttentionKind kind);
+struct AttentionKindSpec;  // attention_registry.h
 
 // How the sparse mask is predicted (sparse and vitality kinds).
 struct MaskOptions {
   float threshold = 0.002f;   // keep pairs whose predicted probability exceeds this
   bool keep_row_max = true;   // always keep each row's largest predicted score (no empty row)
-  // vitality only: the weight lambda of the higher-order residual (1 = DESIGN.md's formula, 0 =
-  // Taylor attention); training anneals it to 0 so that it ends on the deployed model.
+  // vitality only: the weight lambda of the higher-order residual (1 = the formula of
+  // vit/README.md, 0 = Taylor attention); training anneals it to 0 so that it ends on the
+  // deployed model.
   float residual_weight = 1.f;
 };
 
@@ -64,8 +63,9 @@ Tensor attention_vitality(const Tensor& q, const Tensor& k, const Tensor& v, con
 
 // What the model calls: any kind on the qkv projection's output (B, n, 3D), q, k, v read in place
 // (head h of q is columns h*d .. h*d+d of the first D), returning (B, n, D) ready for the output
-// projection. The same kernels as above, without the permutes.
-Tensor attention_packed(const Tensor& qkv, int64_t heads, AttentionKind kind, const MaskOptions& opt,
+// projection. The same kernels as above, without the permutes. `stats` is cleared, then filled
+// when the kernel predicted masks.
+Tensor attention_packed(const Tensor& qkv, int64_t heads, const AttentionKindSpec& kind, const MaskOptions& opt,
                         SparseStats* stats = nullptr);
 
 }  // namespace vt::vit

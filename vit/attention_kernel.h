@@ -14,6 +14,7 @@
 #include "core/tensor.h"
 #include "core/threads.h"
 #include "vit/attention.h"
+#include "vit/attention_registry.h"
 
 namespace vt::vit::detail {
 
@@ -51,6 +52,12 @@ std::shared_ptr<AttentionKernel> make_taylor_kernel();
 std::shared_ptr<AttentionKernel> make_sparse_kernel(const MaskOptions& opt, SparseStats* stats, std::vector<CsrMask> fixed = {});
 std::shared_ptr<AttentionKernel> make_vitality_kernel(const MaskOptions& opt, SparseStats* stats, std::vector<CsrMask> fixed = {},
                                                       float residual_weight = 1.f);
+
+// Each kind's steps as its forward records them in the op trace (attention_steps.h).
+std::vector<TraceRecord> softmax_steps(const StepDims& dims);
+std::vector<TraceRecord> taylor_steps(const StepDims& dims);
+std::vector<TraceRecord> sparse_steps(const StepDims& dims);
+std::vector<TraceRecord> vitality_steps(const StepDims& dims);
 
 // The softmax kind's fast forward (attention_softmax_fused.cpp), available when the CPU has
 // AVX2+FMA and d is a multiple of 16: query rows [row_begin, row_end) of one head,

@@ -1,5 +1,6 @@
-// Vanilla softmax attention, the baseline (DESIGN.md section 5), per head:
-//   S = s Q K^T (n x n),  P = softmax(S) row-wise with the row max subtracted,  Z = P V.
+// Vanilla softmax attention, the baseline, per head (steps numbered as the ViTALiTy paper numbers
+// DeiT's attention; its step 1 is the qkv projection):
+//   2a S = s Q K^T (n x n),  2b P = softmax(S) row-wise with the row max subtracted,  3 Z = P V.
 // Backward:
 //   dP = dZ V^T,  dV = P^T dZ,  dS = P o (dP - rowsum(dP o P)),  dQ = s dS K,  dK = s dS^T Q.
 // P (heads x n x n) is kept for backward, as every softmax attention implementation does; each
@@ -10,6 +11,7 @@
 #include "core/trace.h"
 #include "core/vecmath.h"
 #include "vit/attention_kernel.h"
+#include "vit/attention_steps.h"
 
 namespace vt::vit::detail {
 
@@ -29,21 +31,7 @@ class SoftmaxKernel : public AttentionKernel {
     } else {
       forward_steps(in, z, s);
     }
-    if (active_trace()) {  // one record per step (the hardware model lowers them one by one)
-      const double hf = static_cast<double>(heads);
-      struct Step {
-        const char* kind;
-        double flops, in_b, out_b;
-        Shape out;
-      };
-      for (const Step& st : {Step{"softmax_qk", 2 * hf * n * n * d, 8 * hf * n * d, 4 * hf * n * n, {heads, n, n}},
-                             Step{"softmax_rows", 5 * hf * n * n, 4 * hf * n * n, 4 * hf * n * n, {heads, n, n}},
-                             Step{"softmax_pv", 2 * hf * n * n * d, 4 * hf * (n * n + n * d), 4 * hf * n * d, {heads, n, d}}}) {
-        OpTrace tr(st.kind);
-        if (TraceRecord* r = tr.record({Shape{heads, n, d}}, st.out, st.flops, st.in_b, st.out_b))
-          r->attrs = {{"heads", hf}, {"n", double(n)}, {"d", double(d)}};
-      }
-    }
+    if (active_trace()) append_records(softmax_steps({heads, n, d}));
   }
 
   void backward(const QkvViews& in, const HeadView&, const HeadView& dz, const QkvViews& grad) override {
@@ -131,5 +119,16 @@ class SoftmaxKernel : public AttentionKernel {
 }  // namespace
 
 std::shared_ptr<AttentionKernel> make_softmax_kernel() { return std::make_shared<SoftmaxKernel>(); }
+
+// The probabilities are consumed row block by row block as they are made (fused): an accelerator
+// never stores the n x n matrix, nor does the fused CPU kernel (attention_softmax_fused.cpp).
+std::vector<TraceRecord> softmax_steps(const StepDims& dims) {
+  const StepContext c{"softmax", dims.heads, dims.n, dims.d};
+  const int64_t n = dims.n, d = dims.d;
+  TraceRecord rows = vector_step(c, "2b", "P = softmax(S) row by row", "softmax_rows", n, n, n, {fused("2a")}, n);
+  rows.flops *= 5;  // max, subtract, exp, sum, divide per score
+  return {gemm_step(c, "2a", "S = s Q K^T", n, n, d, {stream("q"), whole("k")}), std::move(rows),
+          gemm_step(c, "3", "Z = P V", n, d, n, {fused("2b"), stream("v")})};
+}
 
 }  // namespace vt::vit::detail

@@ -1,4 +1,4 @@
-// SANGER's sparse attention (DESIGN.md section 5), forward and backward on the kept entries only.
+// SANGER's sparse attention, forward and backward on the kept entries only.
 //
 // Per head, with the predicted mask M in CSR (sparse_mask.cpp) and s = 1/sqrt(d):
 //   SDDMM    S_ij = s q_i . k_j                       for (i, j) in M
@@ -14,6 +14,7 @@
 
 #include "core/vecmath.h"
 #include "vit/attention_kernel.h"
+#include "vit/attention_steps.h"
 #include "vit/sparse_mask.h"
 
 namespace vt::vit::detail {
@@ -64,7 +65,10 @@ class SparseKernel : public AttentionKernel {
     });
     const double sparse_seconds = seconds_since(t_sparse);
     SparseStats st = mask_stats(masks_, in.q.B, in.q.H, n);
-    trace_sparse("sparse", masks_, st, in.q.B, in.q.H, n, d, predict_seconds, sparse_seconds);
+    if (active_trace()) {
+      const std::vector<TraceRecord> steps = sparse_steps({heads, n, d, &masks_});
+      trace_sanger_timing(append_records(steps), steps.size(), predict_seconds, sparse_seconds);
+    }
     if (stats_) *stats_ = std::move(st);
   }
 
@@ -109,6 +113,21 @@ class SparseKernel : public AttentionKernel {
 };
 
 }  // namespace
+
+// SANGER's hardware steps. The kernel above divides the kept probabilities by their row sum
+// before the SpMM; the accelerator divides the n x d result rows instead (n d divisions rather
+// than nnz), which step 5 records.
+std::vector<TraceRecord> sparse_steps(const StepDims& dims) {
+  const StepContext c{"sparse", dims.heads, dims.n, dims.d};
+  std::vector<TraceRecord> steps =
+      sanger_steps(c, dims.masks,
+                   {{"1", "2", "3", "4"},
+                    {"M = [softmax(s Q~ K~^T) > threshold], 4-bit Q~, K~", "S_ij = s q_i . k_j on kept pairs",
+                     "E_ij = exp(S_ij - m_i), l_i = sum_j E_ij", "Y_i = sum_j E_ij v_j"},
+                    "k"});
+  steps.push_back(divide_step(c, "5", "Z_i = Y_i / l_i", dims.n, dims.d, /*per_row=*/true, {stream("4"), stream("3")}, dims.n));
+  return steps;
+}
 
 std::shared_ptr<AttentionKernel> make_sparse_kernel(const MaskOptions& opt, SparseStats* stats, std::vector<CsrMask> fixed) {
   return std::make_shared<SparseKernel>(opt, stats, std::move(fixed));

@@ -24,6 +24,7 @@
 
 #include "core/trace.h"
 #include "vit/attention_kernel.h"
+#include "vit/attention_steps.h"
 
 namespace vt::vit::detail {
 
@@ -40,28 +41,6 @@ void column_sum(const float* x, int64_t ld, int64_t n, int64_t d, float* out) {
 void center_rows(const float* k, int64_t ld, const float* kbar, int64_t n, int64_t d, float* khat) {
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < d; ++j) khat[i * d + j] = k[i * ld + j] - kbar[j];
-}
-
-void trace_steps(int64_t heads, int64_t n, int64_t d) {
-  const double hn = double(heads) * n, nd = hn * d;
-  struct Step {
-    const char* kind;
-    Shape out;
-    double flops, bytes_in, bytes_out;
-  };
-  const Step steps[] = {
-      {"taylor_center", {heads, n, d}, 2 * nd, 4 * nd, 4 * (nd + heads * d)},       // 1a-1c
-      {"taylor_context", {heads, d, d}, 2 * nd * d, 8 * nd, 4.0 * heads * d * d},   // 2
-      {"taylor_sums", {heads, 2, d}, 2 * nd, 8 * nd, 8.0 * heads * d},              // 3
-      {"taylor_normalizer", {heads, n, 1}, 2 * nd + hn, 4 * nd, 4 * hn},            // 4
-      {"taylor_numerator", {heads, n, d}, 2 * nd * d + nd, 4 * nd, 4 * nd},         // 5
-      {"taylor_divide", {heads, n, d}, nd, 4 * (nd + hn), 4 * nd},                  // 6
-  };
-  for (const Step& s : steps) {
-    OpTrace tr(s.kind);
-    if (TraceRecord* r = tr.record({Shape{heads, n, d}}, s.out, s.flops, s.bytes_in, s.bytes_out))
-      r->attrs = {{"heads", double(heads)}, {"n", double(n)}, {"d", double(d)}};
-  }
 }
 
 class TaylorKernel : public AttentionKernel {
@@ -104,7 +83,7 @@ class TaylorKernel : public AttentionKernel {
       for (int64_t i = 0; i < n; ++i)
         for (int64_t j = 0; j < d; ++j) Z[i * lz + j] /= t[i];
     });
-    if (active_trace()) trace_steps(heads, n, d);  // one record per step of Algorithm 1
+    if (active_trace()) append_records(taylor_steps({heads, n, d}));  // one record per step of Algorithm 1
   }
 
   void backward(const QkvViews& in, const HeadView& z, const HeadView& dz, const QkvViews& grad) override {
@@ -158,5 +137,28 @@ class TaylorKernel : public AttentionKernel {
 }  // namespace
 
 std::shared_ptr<AttentionKernel> make_taylor_kernel() { return std::make_shared<TaylorKernel>(); }
+
+// Algorithm 1 as the accelerator runs it: each step split by the unit that computes it (a: the
+// product or the reduction, b: what is added or divided after it), and v_sum (step 3) as its own
+// step 3b because it needs only V. The kernel above computes the same quantities per head.
+std::vector<TraceRecord> taylor_steps(const StepDims& dims) {
+  const StepContext c{"taylor", dims.heads, dims.n, dims.d};
+  const int64_t n = dims.n, d = dims.d;
+  TraceRecord context = gemm_step(c, "2", "G = Khat^T V", d, d, n, {stream("1c"), stream("v")});
+  context.attrs["tokens"] = double(n);  // the tokens stream through its reduction
+  return {
+      vector_step(c, "1a", "k_col = 1^T K", "column_sum", n, d, 1, {stream("k")}, n),
+      divide_step(c, "1b", "kbar = k_col / n", 1, d, /*per_row=*/false, {whole("1a")}, 0),
+      vector_step(c, "1c", "Khat = K - 1 kbar", "add", n, d, n, {stream("k"), whole("1b")}, n),
+      std::move(context),
+      vector_step(c, "3a", "khat_sum = 1^T Khat", "column_sum", n, d, 1, {stream("1c")}, n),
+      vector_step(c, "3b", "v_sum = 1^T V", "column_sum", n, d, 1, {stream("v")}, n),
+      gemm_step(c, "4a", "Q khat_sum^T", n, 1, d, {stream("q"), whole("3a")}),
+      vector_step(c, "4b", "t_D = n sqrt(d) 1 + Q khat_sum^T", "add", n, 1, n, {stream("4a")}, n),
+      gemm_step(c, "5a", "Q G", n, d, d, {stream("q"), whole("2")}),
+      vector_step(c, "5b", "T_N = sqrt(d) 1 v_sum + Q G", "add", n, d, n, {stream("5a"), whole("3b")}, n),
+      divide_step(c, "6", "Z = diag(t_D)^-1 T_N", n, d, /*per_row=*/true, {stream("5b"), stream("4b")}, n),
+  };
+}
 
 }  // namespace vt::vit::detail

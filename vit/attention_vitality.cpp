@@ -38,11 +38,14 @@
 #include "core/trace.h"
 #include "core/vecmath.h"
 #include "vit/attention_kernel.h"
+#include "vit/attention_steps.h"
 #include "vit/sparse_mask.h"
 
 namespace vt::vit::detail {
 
 namespace {
+
+constexpr size_t kLowRankSteps = 10;  // Algorithm 1's 1a ... 5b
 
 void column_sum(const float* x, int64_t ld, int64_t n, int64_t d, float* out) {
   for (int64_t j = 0; j < d; ++j) out[j] = 0.f;
@@ -132,13 +135,13 @@ class VitalityKernel : public AttentionKernel {
     const double sparse_seconds = seconds_since(t_sparse);
     SparseStats st = mask_stats(masks_, B, H, n);
     if (active_trace()) {
-      // The low-rank part costs what Taylor attention costs; then the residual on the mask.
-      OpTrace tr("vitality_lowrank");
-      TraceRecord* r = tr.record({Shape{heads, n, d}}, Shape{heads, n, d}, 4.0 * heads * n * d * d, 12.0 * heads * n * d,
-                                     4.0 * heads * n * d);
-      r->attrs = {{"heads", double(heads)}, {"n", double(n)}, {"d", double(d)}, {"residual_weight", double(lambda_)}};
-      if (active_trace()->time_ops) r->seconds = lowrank_seconds;
-      trace_sparse("vitality", masks_, st, B, H, n, d, predict_seconds, sparse_seconds);
+      const std::vector<TraceRecord> steps = vitality_steps({heads, n, d, &masks_});
+      const size_t first = append_records(steps);
+      Trace& trace = *active_trace();
+      if (trace.time_ops) {  // the low-rank steps share their measured time, then SANGER's
+        split_time_by_flops(trace, first, lowrank_seconds, first + kLowRankSteps);
+        trace_sanger_timing(first + kLowRankSteps, steps.size() - kLowRankSteps, predict_seconds, sparse_seconds);
+      }
     }
     if (stats_) *stats_ = std::move(st);
   }
@@ -220,6 +223,33 @@ class VitalityKernel : public AttentionKernel {
 };
 
 }  // namespace
+
+// The low-rank part's steps are Algorithm 1's 1a-5b (attention_taylor.cpp), computed here scaled
+// by 1/sqrt(d) (A and a above); then SANGER's steps on (Q, Khat) for the residual, the two parts
+// added, and step 6's division.
+std::vector<TraceRecord> vitality_steps(const StepDims& dims) {
+  const StepContext c{"vitality", dims.heads, dims.n, dims.d};
+  const int64_t n = dims.n, d = dims.d;
+  std::vector<TraceRecord> steps = taylor_steps(dims);
+  steps.pop_back();  // Taylor's step 6: here the division comes after the residual is added
+  VT_ASSERT(steps.size() == kLowRankSteps);
+  for (TraceRecord& r : steps) {
+    r.step_of = c.of;
+    if (r.step == "4b") r.step_name = "a = n 1 + s Q khat_sum^T";
+    if (r.step == "5b") r.step_name = "A = 1 v_sum + s Q G";
+  }
+  for (TraceRecord& r : sanger_steps(c, dims.masks,
+                                     {{"s1", "s2", "s3", "s4"},
+                                      {"M = [softmax(s Q~ Khat~^T) > threshold], 4-bit Q~, Khat~",
+                                       "S_ij = s q_i . khat_j on kept pairs", "w_ij = lambda (exp(S_ij) - 1 - S_ij), r_i = sum_j w_ij",
+                                       "R_i = sum_j w_ij v_j"},
+                                      "1c"}))
+    steps.push_back(std::move(r));
+  steps.push_back(vector_step(c, "s5", "N = A + R, D = a + r", "add", n, d + 1, n,
+                              {stream("5b"), stream("s4"), stream("4b"), stream("s3")}, n));
+  steps.push_back(divide_step(c, "6", "Z = diag(D)^-1 N", n, d, /*per_row=*/true, {stream("s5")}, n));
+  return steps;
+}
 
 std::shared_ptr<AttentionKernel> make_vitality_kernel(const MaskOptions& opt, SparseStats* stats, std::vector<CsrMask> fixed,
                                                       float residual_weight) {

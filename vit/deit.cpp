@@ -19,6 +19,7 @@ void DeitConfig::validate() const {
   VT_CHECK(mlp_ratio > 0, "model ", name, ": mlp ratio must be positive");
   VT_CHECK(drop >= 0 && drop < 1 && drop_path >= 0 && drop_path < 1,
            "model ", name, ": drop rates must lie in [0, 1)");
+  attention_kind(attn);  // throws naming the registered kinds
 }
 
 DeitConfig deit_config(const std::string& name) {
@@ -52,14 +53,13 @@ Tensor Attention::forward(const Tensor& x, const nn::Context& ctx, const Tensor&
     TraceScope s("qkv");
     qkv_out = qkv.forward(x);  // (B, n, 3D): q, k, v side by side, read in place by the kernels
   }
-  // Training keeps ViTALiTy's sparse residual; the deployed model is Taylor attention only.
-  const AttentionKind run = (kind == AttentionKind::kVitality && !ctx.training && !eval_sparse) ? AttentionKind::kTaylor : kind;
+  // Evaluation runs the kind's deployed form (ViTALiTy drops its sparse residual: Taylor only).
+  const AttentionKindSpec& run = (!ctx.training && !eval_sparse) ? kind->deployed() : *kind;
   Tensor z;  // (B, n, D)
   {
     TraceScope s("core");
     z = attention_packed(qkv_out, heads, run, mask, &last_stats);
   }
-  if (run == AttentionKind::kSoftmax || run == AttentionKind::kTaylor) last_stats = SparseStats{};
   TraceScope s("proj");
   if (residual.defined()) {
     VT_CHECK(proj_drop.identity(ctx), "Attention: a fused residual needs proj_drop to be off");
@@ -125,7 +125,7 @@ Deit::Deit(const DeitConfig& c) : cfg(c) {
     b.attn.qkv = nn::Linear(D, 3 * D, cfg.qkv_bias);
     b.attn.proj = nn::Linear(D, D);
     b.attn.heads = cfg.heads;
-    b.attn.kind = cfg.attn;
+    b.attn.kind = &attention_kind(cfg.attn);
     b.attn.mask = cfg.mask;
     b.attn.eval_sparse = cfg.eval_sparse;
     b.attn.proj_drop = nn::Dropout{cfg.drop};
@@ -212,7 +212,7 @@ int64_t Deit::num_parameters() const {
 double Deit::training_bytes_per_image() const {
   const double n = double(cfg.tokens()), D = double(cfg.embed_dim), H = double(cfg.heads), d = D / H;
   const double hidden = cfg.mlp_ratio * D;
-  const double per_block = n * (10 * D + 2 * hidden) + (cfg.attn == AttentionKind::kTaylor ? H * (d * d + 2 * n) : H * n * n);
+  const double per_block = n * (10 * D + 2 * hidden) + H * attention().saved_floats_per_head(cfg.tokens(), int64_t(d));
   return 1.25 * 4.0 * (double(cfg.depth) * per_block + n * double(cfg.patch * cfg.patch * cfg.in_chans));
 }
 
@@ -227,9 +227,12 @@ void Deit::set_residual_weight(float lambda) {
   for (Block& b : blocks) b.attn.mask.residual_weight = lambda;
 }
 
-void Deit::set_attention(AttentionKind kind) {
+const AttentionKindSpec& Deit::attention() const { return attention_kind(cfg.attn); }
+
+void Deit::set_attention(const std::string& kind) {
+  const AttentionKindSpec& k = attention_kind(kind);
   cfg.attn = kind;
-  for (Block& b : blocks) b.attn.kind = kind;
+  for (Block& b : blocks) b.attn.kind = &k;
 }
 
 // ---------------------------------------------------------------- pos_embed resizing

@@ -16,6 +16,7 @@
 #include "nn/module.h"
 #include "nn/patch_embed.h"
 #include "vit/attention.h"
+#include "vit/attention_registry.h"
 
 namespace vt::vit {
 
@@ -28,9 +29,9 @@ struct DeitConfig {
   bool qkv_bias = true;
   float drop = 0.f, drop_path = 0.f;  // (no attention-map dropout: deit trains with none)
   float ln_eps = 1e-6f;
-  AttentionKind attn = AttentionKind::kSoftmax;
-  MaskOptions mask;          // sparse and vitality kinds
-  bool eval_sparse = false;  // vitality: keep the sparse part at evaluation too
+  std::string attn = "softmax";  // a registered kind (attention_registry.h)
+  MaskOptions mask;              // the kinds that use a mask
+  bool eval_sparse = false;      // vitality: keep the sparse part at evaluation too
 
   int64_t tokens() const { return (img_size / patch) * (img_size / patch) + 1; }
   void validate() const;  // throws naming the offending field
@@ -44,11 +45,11 @@ struct Attention {
   nn::Linear qkv;   // (3D, D)
   nn::Linear proj;  // (D, D)
   int64_t heads = 3;
-  AttentionKind kind = AttentionKind::kSoftmax;
+  const AttentionKindSpec* kind = nullptr;  // set by Deit (attention_registry.h)
   MaskOptions mask;
   bool eval_sparse = false;
   nn::Dropout proj_drop;
-  SparseStats last_stats;  // after a forward with a sparse kind: density per head
+  SparseStats last_stats;  // after a forward that used a mask: density per head (else empty)
   // (B, n, D) -> (B, n, D); with `residual`, residual + attention(x) (summed in proj's epilogue).
   Tensor forward(const Tensor& x, const nn::Context& ctx, const Tensor& residual = Tensor());
   void parameters(nn::Parameters& out, const std::string& prefix) const;
@@ -74,7 +75,8 @@ struct Deit {
   nn::Linear head;  // (num_classes, D)
 
   explicit Deit(const DeitConfig& cfg);
-  // timm's initialisation (DESIGN.md section 4) from `gen`.
+  // timm's initialisation from `gen`: trunc_normal(std 0.02) for pos_embed, cls_token and every
+  // Linear weight, zero biases, LayerNorm 1 / 0, the patch projection as PyTorch's Conv2d.
   void init(Generator& gen);
   Tensor forward(const Tensor& images, const nn::Context& ctx);  // (B, C, S, S) -> (B, classes)
   nn::Parameters parameters() const;
@@ -82,12 +84,14 @@ struct Deit {
   // Bytes a training step keeps alive per image (the activations saved for backward), an estimate
   // for refusing batch sizes that cannot fit before allocating anything: per block 18 n D floats
   // (layernorms, qkv, attention output, the 4D MLP hidden twice, residuals) plus the attention's
-  // own (H n^2 probabilities for the softmax-type kinds, H d^2 for Taylor), with a 25% margin for
-  // the backward pass's transients. Measured on deit_tiny at 224: within 10% of the peak RSS slope.
+  // own (the kind's saved_floats_per_head: H n^2 probabilities for the softmax-type kinds, H d^2
+  // for Taylor), with a 25% margin for the backward pass's transients. Measured on deit_tiny at
+  // 224: within 10% of the peak RSS slope.
   double training_bytes_per_image() const;
-  // Density per block and head from the last forward (empty rows for dense kinds).
+  // Density per block and head from the last forward (empty when it used no mask).
   std::vector<std::vector<double>> densities() const;
-  void set_attention(AttentionKind kind);  // switch every block (weights are shared by all kinds)
+  const AttentionKindSpec& attention() const;  // the kind every block runs
+  void set_attention(const std::string& kind);  // switch every block (weights are shared by all kinds)
   void set_residual_weight(float lambda);   // vitality: the exp residual's weight in training
 };
 

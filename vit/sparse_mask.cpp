@@ -1,4 +1,4 @@
-// SANGER's mask prediction (DESIGN.md section 5), per head:
+// SANGER's mask prediction, per head:
 //   1. fake-quantise Q and K to 4-bit symmetric integers: scale = max|x| / 7 over the head's
 //      (n x d) matrix, x~ = clamp(round(x / scale), -7, 7) (round half to even, as torch.round)
 //   2. S~ = s * scale_q * scale_k * (A B^T), with A, B the integer codes: products and sums of
@@ -13,6 +13,7 @@
 
 #include "core/ops.h"
 #include "core/vecmath.h"
+#include "vit/attention_steps.h"
 
 namespace vt::vit {
 
@@ -124,40 +125,56 @@ SparseStats mask_stats(const std::vector<CsrMask>& masks, int64_t B, int64_t H, 
   return s;
 }
 
-void trace_sparse(const char* kind_prefix, const std::vector<CsrMask>& masks, const SparseStats& stats, int64_t B,
-                  int64_t H, int64_t n, int64_t d, double predict_seconds, double sparse_seconds) {
-  Trace* trace = active_trace();
-  if (!trace) return;
-  const size_t first = trace->records.size();
+std::vector<TraceRecord> sanger_steps(const StepContext& c, const std::vector<CsrMask>* masks, const SangerStepNames& s) {
+  const int64_t n = c.n, d = c.d;
+  std::vector<int32_t> rows;  // kept entries per row, head after head (every row kept without masks)
   double nnz = 0;
-  for (const CsrMask& m : masks) nnz += static_cast<double>(m.nnz());
-  const double heads = double(B) * H, density = nnz / (heads * n * n);
-  const std::string p = kind_prefix;
-  std::vector<int32_t> rows;  // batch entry 0, all heads
-  for (const auto& r : stats.row_nnz) rows.insert(rows.end(), r.begin(), r.end());
-  struct Step {
-    std::string kind;
-    double flops, bytes_in, bytes_out;
-  };
-  const Step steps[] = {
-      {p + "_predict", 2 * heads * n * n * d + 5 * heads * n * n, 2 * heads * n * d * 0.5, heads * n * n / 8.0},
-      {p + "_sddmm", 2 * nnz * d, 8 * heads * n * d, 4 * nnz},
-      {p + "_softmax", 5 * nnz, 4 * nnz, 4 * nnz},
-      {p + "_spmm", 2 * nnz * d, 4 * (nnz + heads * n * d), 4 * heads * n * d},
-  };
-  for (const Step& s : steps) {
-    OpTrace tr(s.kind.c_str());
-    if (TraceRecord* r = tr.record({Shape{B, H, n, d}}, Shape{B, H, n, d}, s.flops, s.bytes_in, s.bytes_out)) {
-      r->kind = s.kind;
-      r->attrs = {{"heads", heads}, {"n", double(n)}, {"d", double(d)}, {"nnz", nnz}, {"density", density}};
-      r->row_counts = rows;
+  if (masks) {
+    for (const CsrMask& m : *masks) {
+      for (size_t i = 0; i + 1 < m.row_ptr.size(); ++i) rows.push_back(m.row_ptr[i + 1] - m.row_ptr[i]);
+      nnz += double(m.nnz());
     }
+  } else {
+    rows.assign(static_cast<size_t>(c.heads * n), static_cast<int32_t>(n));
+    nnz = double(c.heads) * n * n;
   }
-  // Measured: the prediction alone; the three sparse steps run fused, so their time is split.
-  if (trace->time_ops && trace->records.size() == first + 4) {
-    trace->records[first].seconds = predict_seconds;
-    split_time_by_flops(*trace, first + 1, sparse_seconds);
-  }
+  VT_CHECK(static_cast<int64_t>(rows.size()) == c.heads * n, "sanger_steps: masks for ", rows.size() / std::max<int64_t>(n, 1),
+           " heads, expected ", c.heads);
+  const double h = double(c.heads), density = nnz / (h * n * n);
+  TraceRecord predict = gemm_step(c, s.ids[0], s.names[0], n, n, d, {stream("q"), whole(s.keys)}, "predict");
+  predict.flops += 5 * h * n * n;                      // its row softmax and the threshold
+  predict.bytes_read = 2 * h * n * d * 0.5;            // 4-bit codes
+  predict.bytes_written = h * n * n / 8.0;             // one bit per pair
+  auto on_mask = [&](const char* id, const char* name, const char* kind, std::vector<TraceOperand> in, double flops,
+                     double bytes_in, double bytes_out) {
+    TraceRecord r = step_base(c, id, name, kind, std::move(in), n);
+    r.output = {c.heads, n, n};
+    r.flops = flops;
+    r.bytes_read = bytes_in;
+    r.bytes_written = bytes_out;
+    r.attrs["rows"] = double(n);
+    r.attrs["cols"] = double(n);
+    r.attrs["K"] = double(d);
+    r.attrs["nnz"] = nnz;
+    r.attrs["density"] = density;
+    r.row_counts = rows;
+    return r;
+  };
+  std::vector<TraceRecord> out;
+  out.push_back(std::move(predict));
+  out.push_back(on_mask(s.ids[1], s.names[1], "sddmm", {stream("q"), whole(s.keys), stream(s.ids[0])}, 2 * nnz * d,
+                        8 * h * n * d, 4 * nnz));
+  out.push_back(on_mask(s.ids[2], s.names[2], "sparse_softmax", {fused(s.ids[1])}, 5 * nnz, 4 * nnz, 4 * nnz));
+  out.push_back(on_mask(s.ids[3], s.names[3], "spmm", {fused(s.ids[2]), stream("v")}, 2 * nnz * d, 4 * (nnz + h * n * d),
+                        4 * h * n * d));
+  return out;
+}
+
+void trace_sanger_timing(size_t first, size_t count, double predict_seconds, double sparse_seconds) {
+  Trace* trace = active_trace();
+  if (!trace || !trace->time_ops || first == SIZE_MAX) return;
+  trace->records[first].seconds = predict_seconds;
+  split_time_by_flops(*trace, first + 1, sparse_seconds, first + count);
 }
 
 }  // namespace detail

@@ -10,6 +10,7 @@
 #include "core/trace.h"
 #include "vit/attention.h"
 #include "vit/attention_kernel.h"
+#include "vit/attention_steps.h"
 
 namespace vt::vit::detail {
 
@@ -31,12 +32,20 @@ Tensor attention_vitality_with_masks(const Tensor& q, const Tensor& k, const Ten
 // A mask keeping every pair, or none, for each of `heads` heads of n tokens.
 std::vector<CsrMask> full_masks(int64_t heads, int64_t n, bool keep_all);
 
-// Trace records for the predictor and the sparse products: "sparse_predict", "sparse_sddmm",
-// "sparse_softmax", "sparse_spmm" (kind_prefix replaces "sparse" for vitality's residual). When
-// the trace times ops, the predictor's record gets `predict_seconds` and the three fused sparse
-// steps share `sparse_seconds` by FLOPs.
-void trace_sparse(const char* kind_prefix, const std::vector<CsrMask>& masks, const SparseStats& stats,
-                  int64_t B, int64_t H, int64_t n, int64_t d, double predict_seconds = 0, double sparse_seconds = 0);
+// SANGER's four steps on the mask (attention_steps.h): predict, SDDMM, the exps and row sums,
+// SpMM, with the kept entries per row of every head (`masks` null: every pair kept). The sparse
+// kinds number them their own way: `ids` and `names` in that order; `keys` is the operand the
+// keys come from ("k", or ViTALiTy's centred "1c").
+struct SangerStepNames {
+  const char* ids[4];
+  const char* names[4];
+  const char* keys;
+};
+std::vector<TraceRecord> sanger_steps(const StepContext& c, const std::vector<CsrMask>* masks, const SangerStepNames& s);
+
+// The measured times of a sparse forward on its records (from index `first`, `count` of them,
+// SANGER's four first): the prediction's own, and the fused sparse steps' split by FLOPs.
+void trace_sanger_timing(size_t first, size_t count, double predict_seconds, double sparse_seconds);
 
 // Seconds since `t0` (for the phase times above).
 inline double seconds_since(std::chrono::steady_clock::time_point t0) {

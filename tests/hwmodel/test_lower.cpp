@@ -20,7 +20,7 @@ using namespace vt::hw::test;
 
 namespace {
 
-std::vector<TraceRecord> trace_tiny(vit::AttentionKind kind, int64_t depth = 12) {
+std::vector<TraceRecord> trace_tiny(const std::string& kind, int64_t depth = 12) {
   vit::DeitConfig cfg = vit::deit_config("deit_tiny_patch16_224");
   cfg.attn = kind;
   cfg.depth = depth;
@@ -55,8 +55,8 @@ Counts block0(const Report& r) {
 }  // namespace
 
 TEST_CASE("DeiT-Tiny per layer: the paper's MAC and division counts") {
-  const Report soft = evaluate(lower_trace(trace_tiny(vit::AttentionKind::kSoftmax, 1)), load_arch_config("softmax-baseline"), energy45());
-  const Report tay = evaluate(lower_trace(trace_tiny(vit::AttentionKind::kTaylor, 1)), load_arch_config("vitality"), energy45());
+  const Report soft = evaluate(lower_trace(trace_tiny("softmax", 1)), load_arch_config("softmax-baseline"), energy45());
+  const Report tay = evaluate(lower_trace(trace_tiny("taylor", 1)), load_arch_config("vitality"), energy45());
   const Counts s = block0(soft), t = block0(tay);
   // linear: QKV 3 n D^2 + proj n D^2 + MLP 8 n D^2 with n = 197, D = 192
   CHECK(s.linear == 197.0 * 192 * 192 * 12);
@@ -75,42 +75,45 @@ TEST_CASE("DeiT-Tiny per layer: the paper's MAC and division counts") {
 }
 
 TEST_CASE("every traced MAC is lowered exactly once") {
-  for (vit::AttentionKind kind : {vit::AttentionKind::kSoftmax, vit::AttentionKind::kTaylor, vit::AttentionKind::kSparse}) {
-    const std::vector<TraceRecord> records = trace_tiny(kind, 2);
-    double traced = 0;  // 2 flops per MAC in the trace's linear and attention GEMM records
+  for (const vit::AttentionKindSpec& kind : vit::attention_kinds()) {
+    if (kind.inference_kind) continue;  // traced in inference as its deployed kind
+    const std::vector<TraceRecord> records = trace_tiny(kind.name, 2);
+    double traced = 0;  // 2 flops per MAC in the trace's linear, GEMM-step and sparse-product records
     for (const TraceRecord& r : records)
-      if (r.kind == "linear" || r.kind == "softmax_qk" || r.kind == "softmax_pv" || r.kind == "taylor_context" ||
-          r.kind == "sparse_sddmm" || r.kind == "sparse_spmm")
-        traced += r.flops / 2;
-      else if (r.kind == "taylor_numerator")
-        traced += (r.flops - r.attrs.at("heads") * r.attrs.at("n") * r.attrs.at("d")) / 2;  // minus the + sqrt(d) v_sum adds
-      else if (r.kind == "taylor_normalizer")
-        traced += (r.flops - r.attrs.at("heads") * r.attrs.at("n")) / 2;  // minus the + n sqrt(d) adds
-    const char* arch = kind == vit::AttentionKind::kSoftmax ? "softmax-baseline" : kind == vit::AttentionKind::kSparse ? "sanger" : "vitality";
-    const Report r = evaluate(lower_trace(records), load_arch_config(arch), energy45());
-    CAPTURE(arch);
+      if (r.kind == "linear" || r.kind == "gemm" || r.kind == "sddmm" || r.kind == "spmm") traced += r.flops / 2;
+    const Report r = evaluate(lower_trace(records), load_arch_config(kind.accelerator), energy45());
+    CAPTURE(kind.name);
+    CHECK(traced > 0);
     CHECK(r.macs == traced);
   }
 }
 
 TEST_CASE("Algorithm 1's steps land on the units the paper names") {
-  const std::vector<HwOp> ops = lower_trace(trace_tiny(vit::AttentionKind::kTaylor, 1));
+  const std::vector<HwOp> ops = lower_trace(trace_tiny("taylor", 1));
   std::map<std::string, Unit> unit;
   for (const HwOp& op : ops)
-    if (op.attention) unit[op.name.substr(op.name.rfind('.') + 1)] = op.unit;
-  CHECK(unit.at("step1a_3v_column_sums") == Unit::kAccumulator);
-  CHECK(unit.at("step1b_mean") == Unit::kDivider);
-  CHECK(unit.at("step1c_center") == Unit::kAdder);
-  CHECK(unit.at("step2_context") == Unit::kSaGeneral);
-  CHECK(unit.at("step3_ksum") == Unit::kAccumulator);
-  CHECK(unit.at("step4a_q_ksum") == Unit::kSaDiag);
-  CHECK(unit.at("step5a_qg") == Unit::kSaGeneral);
-  CHECK(unit.at("step4b_5b_add") == Unit::kAdder);
-  CHECK(unit.at("step6_divide") == Unit::kDivider);
+    if (op.attention) {
+      unit[op.step] = op.unit;
+      // the kernel's step ids (vit/attention_taylor.cpp) reach the hardware model unchanged
+      CHECK(op.name == "blocks.0.attn.core." + op.step);
+      CHECK_FALSE(op.step_name.empty());
+    }
+  CHECK(unit.size() == 11);
+  CHECK(unit.at("1a") == Unit::kAccumulator);
+  CHECK(unit.at("1b") == Unit::kDivider);
+  CHECK(unit.at("1c") == Unit::kAdder);
+  CHECK(unit.at("2") == Unit::kSaGeneral);
+  CHECK(unit.at("3a") == Unit::kAccumulator);
+  CHECK(unit.at("3b") == Unit::kAccumulator);
+  CHECK(unit.at("4a") == Unit::kSaDiag);
+  CHECK(unit.at("4b") == Unit::kAdder);
+  CHECK(unit.at("5a") == Unit::kSaGeneral);
+  CHECK(unit.at("5b") == Unit::kAdder);
+  CHECK(unit.at("6") == Unit::kDivider);
   // reductions over all tokens are barriers: the mean, and G and k_sum before steps 4 and 5
   for (const HwOp& op : ops) {
-    const std::string step = op.name.substr(op.name.rfind('.') + 1);
-    if (step == "step1b_mean" || step == "step4a_q_ksum" || step == "step5a_qg") {
+    const std::string step = op.step;
+    if (step == "1b" || step == "1c" || step == "4a" || step == "5a" || step == "5b") {
       bool barrier = false;
       for (const Dep& d : op.deps) barrier |= d.kind == EdgeKind::kBarrier;
       CHECK_MESSAGE(barrier, step);
@@ -119,7 +122,7 @@ TEST_CASE("Algorithm 1's steps land on the units the paper names") {
 }
 
 TEST_CASE("what cannot be lowered or run is an error that says so") {
-  std::vector<TraceRecord> records = trace_tiny(vit::AttentionKind::kSoftmax, 1);
+  std::vector<TraceRecord> records = trace_tiny("softmax", 1);
   CHECK_THROWS_WITH_AS(evaluate(lower_trace(records), load_arch_config("vitality"), energy45()),
                        doctest::Contains("softmax unit"), Error);
   records[3].backward = true;

@@ -117,8 +117,9 @@ TEST_CASE("softmax attention: forward and backward (fused on AVX2 CPUs) equal th
     }
 }
 
-TEST_CASE("attention kinds parse and print") {
-  for (const char* name : {"softmax", "taylor", "sparse", "vitality"})
-    CHECK(std::string(attention_kind_name(parse_attention_kind(name))) == name);
-  CHECK_THROWS_WITH_AS(parse_attention_kind("linear"), "unknown attention kind 'linear' (softmax, taylor, sparse, vitality)", Error);
+TEST_CASE("attention kinds are found by name, and an unknown one is an error listing them") {
+  for (const char* name : {"softmax", "taylor", "sparse", "vitality"}) CHECK(std::string(attention_kind(name).name) == name);
+  CHECK(std::string(attention_kind("vitality").deployed().name) == "taylor");
+  CHECK(&attention_kind("softmax").deployed() == &attention_kind("softmax"));
+  CHECK_THROWS_WITH_AS(attention_kind("linear"), "unknown attention kind 'linear' (softmax, taylor, sparse, vitality)", Error);
 }

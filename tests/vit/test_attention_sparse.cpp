@@ -115,7 +115,7 @@ TEST_CASE("sparse: the trace counts work on kept entries and carries the row cou
   }
   const TraceRecord* sddmm = nullptr;
   for (const TraceRecord& r : trace.records)
-    if (r.kind == "sparse_sddmm") sddmm = &r;
+    if (r.kind == "sddmm") sddmm = &r;
   REQUIRE(sddmm);
   const double nnz = sddmm->attrs.at("nnz");
   CHECK(sddmm->flops == 2 * nnz * 4);

@@ -63,10 +63,23 @@ TEST_CASE("taylor: one trace record per step of Algorithm 1") {
     TraceSession on(trace);
     attention_taylor(q, q, q);
   }
-  std::vector<std::string> kinds;
-  for (const TraceRecord& r : trace.records) kinds.push_back(r.kind);
-  CHECK(kinds == std::vector<std::string>{"taylor_center", "taylor_context", "taylor_sums", "taylor_normalizer",
-                                          "taylor_numerator", "taylor_divide"});
-  CHECK(trace.records[1].flops == 2.0 * 6 * 10 * 4 * 4);  // G = Khat^T V: 2 n d^2 per head
-  CHECK(trace.records[1].attrs.at("heads") == 6);
+  std::vector<std::string> steps, kinds;
+  for (const TraceRecord& r : trace.records) {
+    steps.push_back(r.step);
+    kinds.push_back(r.kind);
+    CHECK(r.step_of == "taylor");
+  }
+  CHECK(steps == std::vector<std::string>{"1a", "1b", "1c", "2", "3a", "3b", "4a", "4b", "5a", "5b", "6"});
+  CHECK(kinds == std::vector<std::string>{"column_sum", "divide", "add", "gemm", "column_sum", "column_sum", "gemm", "add",
+                                          "gemm", "add", "divide"});
+  const TraceRecord& context = trace.records[3];
+  CHECK(context.step_name == "G = Khat^T V");
+  CHECK(context.flops == 2.0 * 6 * 10 * 4 * 4);  // 2 n d^2 per head
+  CHECK(context.attrs.at("heads") == 6);
+  CHECK((context.attrs.at("M") == 4 && context.attrs.at("N") == 4 && context.attrs.at("K") == 10));
+  // 4a needs all of khat_sum (a reduction over every token) and streams Q
+  const TraceRecord& q_ksum = trace.records[6];
+  REQUIRE(q_ksum.operands.size() == 2);
+  CHECK((q_ksum.operands[0].from == "q" && q_ksum.operands[0].use == TraceOperand::Use::kStream));
+  CHECK((q_ksum.operands[1].from == "3a" && q_ksum.operands[1].use == TraceOperand::Use::kWhole));
 }

@@ -13,7 +13,7 @@ using namespace vt::vit;
 using vt::testing::max_abs_diff;
 
 namespace {
-DeitConfig small(AttentionKind kind) {
+DeitConfig small(const std::string& kind) {
   DeitConfig c;
   c.img_size = 16;
   c.patch = 4;
@@ -52,19 +52,19 @@ TEST_CASE("registry: parameter counts and timm names") {
 }
 
 TEST_CASE("configuration errors are one line naming the field") {
-  DeitConfig c = small(AttentionKind::kSoftmax);
+  DeitConfig c = small("softmax");
   c.heads = 5;
   CHECK_THROWS_WITH_AS(Deit{c}, "model custom: embed dim 24 is not divisible by 5 heads", Error);
-  c = small(AttentionKind::kSoftmax);
+  c = small("softmax");
   c.patch = 32;
   CHECK_THROWS_AS(Deit{c}, Error);
-  c = small(AttentionKind::kSoftmax);
+  c = small("softmax");
   c.drop_path = 1.f;
   CHECK_THROWS_AS(Deit{c}, Error);
 }
 
 TEST_CASE("forward shapes, timm init statistics, stochastic depth schedule") {
-  DeitConfig c = small(AttentionKind::kSoftmax);
+  DeitConfig c = small("softmax");
   c.drop_path = 0.1f;
   c.depth = 3;
   Deit m(c);
@@ -86,7 +86,7 @@ TEST_CASE("forward shapes, timm init statistics, stochastic depth schedule") {
 
 TEST_CASE("vitality evaluates as Taylor attention unless told to keep the sparse part") {
   Generator g(2);
-  DeitConfig cv = small(AttentionKind::kVitality), ct = small(AttentionKind::kTaylor);
+  DeitConfig cv = small("vitality"), ct = small("taylor");
   Deit mv(cv), mt(ct);
   mv.init(g);
   nn::Parameters pv = mv.parameters(), pt = mt.parameters();
@@ -114,12 +114,12 @@ TEST_CASE("pos_embed resizing matches torch's bicubic interpolate") {
 
 TEST_CASE("fine-tuning: a head of another size is dropped, pos_embed is resized") {
   Generator g(3);
-  DeitConfig src = small(AttentionKind::kSoftmax);
+  DeitConfig src = small("softmax");
   Deit pretrained(src);
   pretrained.init(g);
   nn::SafetensorsFile file;
   file.tensors = pretrained.parameters();
-  DeitConfig dst = small(AttentionKind::kSoftmax);
+  DeitConfig dst = small("softmax");
   dst.img_size = 24;  // 6x6 patches instead of 4x4
   dst.num_classes = 3;
   Deit model(dst);
@@ -133,7 +133,7 @@ TEST_CASE("fine-tuning: a head of another size is dropped, pos_embed is resized"
   CHECK(max_abs_diff(model.blocks[1].mlp.fc1.weight, pretrained.blocks[1].mlp.fc1.weight) == 0.f);
   CHECK(max_abs_diff(model.pos_embed, resize_pos_embed(pretrained.pos_embed, 6)) == 0.f);
   // A body tensor of the wrong shape is an error, not a silent skip.
-  DeitConfig wide = small(AttentionKind::kSoftmax);
+  DeitConfig wide = small("softmax");
   wide.embed_dim = 32;
   wide.heads = 2;
   Deit other(wide);

@@ -18,7 +18,7 @@ using namespace vt::vit;
 namespace {
 const std::string kFixtures = VITALITY_TEST_DATA "/vit/fixtures/";
 
-DeitConfig small_config(AttentionKind kind) {
+DeitConfig small_config(const std::string& kind) {
   DeitConfig c;
   c.img_size = 16;
   c.patch = 4;
@@ -57,7 +57,7 @@ TEST_CASE("DeiT matches PyTorch for every attention kind") {
   for (const std::string kind : {"softmax", "taylor", "sparse", "vitality"}) {
     CAPTURE(kind);
     const nn::SafetensorsFile want = nn::load_safetensors(kFixtures + "small_" + kind + ".safetensors");
-    Deit model(small_config(parse_attention_kind(kind)));
+    Deit model(small_config(kind));
     nn::load_into(model.parameters(), weights, /*strict=*/true);
     Tensor x = x0.clone().set_requires_grad();
     Tensor logits = model.forward(x, nn::Context{true, nullptr});
@@ -76,7 +76,7 @@ TEST_CASE("DeiT matches PyTorch for every attention kind") {
     }
     // Five AdamW steps from the same weights (timm's parameter groups; eps as the fixture script,
     // which explains why it is 1e-4).
-    Deit m2(small_config(parse_attention_kind(kind)));
+    Deit m2(small_config(kind));
     nn::load_into(m2.parameters(), weights, true);
     nn::AdamW opt(nn::param_groups_weight_decay(m2.parameters(), 0.05), nn::AdamWOptions{0.9, 0.999, 1e-4});
     const Tensor want_losses = *want.find("adamw_losses");
@@ -122,6 +122,6 @@ TEST_CASE("full-size deit_tiny_patch16_224 at 224x224 matches PyTorch") {
   const Tensor image = formula_tensor(10000, {1, 3, 224, 224}, "image");
   NoGradGuard no_grad;
   CHECK(rel_error(model.forward(image, nn::Context{}), *want.find("logits_softmax")) < 1e-4);
-  model.set_attention(AttentionKind::kTaylor);
+  model.set_attention("taylor");
   CHECK(rel_error(model.forward(image, nn::Context{}), *want.find("logits_taylor")) < 1e-4);
 }
