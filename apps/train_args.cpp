@@ -98,8 +98,6 @@ void add_train_flags(ArgParser& p, TrainArgs& a) {
   p.add_choice("preset", &a.preset, {"", "fmnist", "fmnist-long"}, "a set of defaults (explicit flags win)");
 }
 
-std::vector<std::string> preset_names() { return {"fmnist", "fmnist-long"}; }
-
 void apply_preset(TrainArgs& a, const ArgParser& p) {
   auto set = [&](const char* flag, auto* field, auto value) {
     if (!p.was_set(flag)) *field = value;

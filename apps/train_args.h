@@ -92,7 +92,4 @@ data::TransformConfig transform_config(const TrainArgs& a);
 std::string settings_table(const TrainArgs& a);
 Json settings_json(const TrainArgs& a);
 
-// The presets: "fmnist" (the Quick start's main job, minutes) and "fmnist-long" (about an hour).
-std::vector<std::string> preset_names();
-
 }  // namespace vt::apps

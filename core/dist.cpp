@@ -56,13 +56,6 @@ void finalize() {
 int rank() { return g_rank; }
 int world_size() { return g_world; }
 bool is_main() { return g_rank == 0; }
-bool built_with_mpi() {
-#ifdef VITALITY_MPI
-  return true;
-#else
-  return false;
-#endif
-}
 
 void allreduce_sum(float* data, int64_t n) {
   if (g_world == 1) return;

@@ -20,7 +20,6 @@ void finalize();
 int rank();
 int world_size();
 bool is_main();  // rank 0: the process that prints, logs and writes checkpoints
-bool built_with_mpi();
 
 // In-place sums over all ranks (double accumulation is the caller's choice of type).
 void allreduce_sum(float* data, int64_t n);

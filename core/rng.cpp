@@ -116,8 +116,6 @@ Generator& default_generator() {
   return gen;
 }
 
-void manual_seed(uint64_t seed) { default_generator().seed(seed); }
-
 double erfinv(double x) {
   VT_CHECK(x > -1.0 && x < 1.0, "erfinv: argument ", x, " outside (-1, 1)");
   if (x == 0) return 0;

@@ -54,7 +54,6 @@ class Generator {
 };
 
 Generator& default_generator();
-void manual_seed(uint64_t seed);  // reseeds the default generator
 
 double erfinv(double x);  // inverse error function on (-1, 1), |error| < 1e-15 after refinement
 

@@ -92,14 +92,6 @@ class BufferPool {
     std::free(p);
   }
 
-  void release() {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (auto& [bytes, list] : free_)
-      for (void* p : list) std::free(p);
-    free_.clear();
-    cached_ = 0;
-  }
-
   size_t cached() {
     std::lock_guard<std::mutex> lock(mu_);
     return cached_;
@@ -136,7 +128,6 @@ MemoryStats memory_stats() {
   return {g_live_bytes.load(), g_peak_bytes.load(), static_cast<int64_t>(pool().cached())};
 }
 void reset_peak_memory() { g_peak_bytes.store(g_live_bytes.load()); }
-void release_cached_memory() { pool().release(); }
 
 // ---------------------------------------------------------------- handle basics
 const Shape& Tensor::shape() const {
@@ -215,7 +206,6 @@ Tensor zeros(const Shape& shape) { return full(shape, 0.f); }
 Tensor ones(const Shape& shape) { return full(shape, 1.f); }
 Tensor scalar(float value) { return full({}, value); }
 Tensor zeros_like(const Tensor& t) { return zeros(t.shape()); }
-Tensor ones_like(const Tensor& t) { return ones(t.shape()); }
 
 Tensor arange(int64_t n) { return arange(0.0, static_cast<double>(n), 1.0); }
 

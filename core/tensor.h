@@ -46,7 +46,6 @@ struct MemoryStats {
 };
 MemoryStats memory_stats();
 void reset_peak_memory();
-void release_cached_memory();  // return the idle buffers to the system
 
 struct Node;
 struct TensorImpl;
@@ -120,7 +119,6 @@ Tensor arange(int64_t n);                                    // 0, 1, ..., n-1
 Tensor arange(double start, double end, double step = 1.0);  // as numpy/torch
 Tensor from_data(std::vector<float> values, const Shape& shape);
 Tensor zeros_like(const Tensor& t);
-Tensor ones_like(const Tensor& t);
 // Random tensors draw from `gen`, or from the default generator (core/rng.h) when omitted.
 Tensor randn(const Shape& shape, Generator* gen = nullptr);                              // N(0, 1)
 Tensor uniform(const Shape& shape, float low, float high, Generator* gen = nullptr);     // U[low, high)

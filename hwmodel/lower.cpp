@@ -14,9 +14,6 @@ namespace vt::hw {
 namespace {
 
 bool starts_with(const std::string& s, const std::string& p) { return s.compare(0, p.size(), p) == 0; }
-bool ends_with(const std::string& s, const std::string& p) {
-  return s.size() >= p.size() && s.compare(s.size() - p.size(), p.size(), p) == 0;
-}
 
 // "blocks.3.attn.qkv" -> "blocks.3"; the stem and the head are layers of their own.
 std::string layer_of(const std::string& scope) {

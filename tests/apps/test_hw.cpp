@@ -12,22 +12,14 @@
 #include "core/fileio.h"
 #include "core/json.h"
 #include "tests/apps/cli_util.h"
+#include "tests/test_util.h"
 
 using vt::testing::run_cli;
+using vt::testing::TempDir;
 
-namespace {
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/vitality_hw_XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::system(("rm -rf " + path).c_str()); }
-};
-}  // namespace
 
 TEST_CASE("vitality hw: a DeiT-Tiny forward pass on the ViTALiTy accelerator") {
-  TempDir dir;
+  TempDir dir("hw");
   auto r = run_cli("hw --threads 2 --ops --output " + dir.path);
   REQUIRE(r.exit_code == 0);
   CHECK(r.out.find("accelerator vitality (timing default), workload deit_tiny_patch16_224 at 224 px, taylor attention") !=
@@ -44,7 +36,7 @@ TEST_CASE("vitality hw: a DeiT-Tiny forward pass on the ViTALiTy accelerator") {
 }
 
 TEST_CASE("vitality hw --compare: three accelerators, ratios and bar charts") {
-  TempDir dir;
+  TempDir dir("hw");
   auto r = run_cli("hw --compare --threads 2 --output " + dir.path);
   REQUIRE(r.exit_code == 0);
   CHECK(r.out.find("vitality (taylor)") != std::string::npos);
@@ -84,7 +76,7 @@ TEST_CASE("vitality hw --sweep-tokens: Taylor attention grows linearly, softmax 
 }
 
 TEST_CASE("vitality hw --workload: a SCALE-Sim GEMM table, with SCALE-Sim v2's numbers in its mode") {
-  TempDir dir;
+  TempDir dir("hw");
   vt::write_file_atomic(dir.path + "/w.csv", "Layer,M,N,K,\nqkv,197,64,192,\n");
   auto r = run_cli("hw --workload " + dir.path + "/w.csv --mode scalesim-v2 --format csv");
   REQUIRE(r.exit_code == 0);

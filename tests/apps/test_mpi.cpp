@@ -17,20 +17,14 @@
 #include "core/json.h"
 #include "nn/safetensors.h"
 #include "tests/apps/cli_util.h"
+#include "tests/test_util.h"
 
 using vt::Json;
+using vt::testing::TempDir;
 using vt::testing::CliResult;
 
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/vitality_mpi_XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::system(("rm -rf " + path).c_str()); }
-};
 
 // mpirun as root, on however few cores this machine has; `timeout` turns a hang into a failure.
 CliResult mpirun(int np, const std::string& args, int timeout_s = 120) {

@@ -2,12 +2,10 @@
 // and the flags of a small fast model and recipe on it, for the end-to-end tests of `train`.
 #pragma once
 
-#include <unistd.h>
-
-#include <cstdlib>
 #include <string>
 
 #include "core/fileio.h"
+#include "tests/test_util.h"
 
 namespace vt::testing {
 
@@ -15,20 +13,15 @@ inline const std::string kPhotos = VITALITY_TEST_DATA "/data/fixtures/photos/";
 
 // A two-class ImageFolder of real photos under a fresh temporary directory.
 struct TinyFolder {
-  std::string root;
+  TempDir dir{"train"};
+  std::string root = dir.path;
   TinyFolder() {
-    char tmpl[] = "/tmp/vitality_train_XXXXXX";
-    root = ::mkdtemp(tmpl);
     const char* photos[] = {"chelsea.jpg", "coffee.jpg", "camera.jpg", "rocket.jpg"};
     for (const char* split : {"train", "val"})
-      for (int c = 0; c < 2; ++c) {
-        const std::string dir = root + "/" + split + "/class" + std::to_string(c);
-        std::system(("mkdir -p " + dir).c_str());
+      for (int c = 0; c < 2; ++c)
         for (int i = 0; i < (split[0] == 't' ? 6 : 2); ++i)
-          vt::write_file_atomic(dir + "/" + std::to_string(i) + ".jpg", vt::read_file(kPhotos + photos[(c * 2 + i) % 4]));
-      }
+          dir.copy(kPhotos + photos[(c * 2 + i) % 4], std::string(split) + "/class" + std::to_string(c) + "/" + std::to_string(i) + ".jpg");
   }
-  ~TinyFolder() { std::system(("rm -rf " + root).c_str()); }
   // A small fast model and recipe on this folder.
   std::string flags(const std::string& out) const {
     return "--data-path " + root + " --model custom --input-size 32 --patch-size 8 --embed-dim 16 --depth 1 "

@@ -12,6 +12,7 @@
 #include "core/fileio.h"
 #include "data/image.h"
 #include "nn/safetensors.h"
+#include "tests/test_util.h"
 
 namespace vt::testing {
 
@@ -47,25 +48,5 @@ inline PixelDiff compare(const data::Image& a, const data::Image& b) {
   d.fraction_within_2 = double(w2) / a.pixels.size();
   return d;
 }
-
-// A fresh directory under /tmp, removed (recursively) when the object dies.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/vitality_data_XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
-  std::string mkdir(const std::string& rel) const {
-    std::system(("mkdir -p '" + path + "/" + rel + "'").c_str());
-    return path + "/" + rel;
-  }
-  void write(const std::string& rel, const std::string& bytes) const {
-    const size_t slash = rel.rfind('/');
-    if (slash != std::string::npos) mkdir(rel.substr(0, slash));
-    write_file_atomic(path + "/" + rel, bytes);
-  }
-  void copy(const std::string& from, const std::string& rel) const { write(rel, read_file(from)); }
-};
 
 }  // namespace vt::testing

@@ -109,7 +109,7 @@ TEST_CASE("the segments of a traced DeiT-Tiny layer agree with the scheduler") {
   vit::DeitConfig cfg = vit::deit_config("deit_tiny_patch16_224");
   cfg.depth = 2;  // two blocks are enough: every block lowers alike
   double worst_shared = 0;
-  for (const std::string& kind : {"taylor", "softmax"}) {
+  for (const char* kind : {"taylor", "softmax"}) {
     cfg.attn = kind;
     vit::Deit model(cfg);
     Generator gen(0);
