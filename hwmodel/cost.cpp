@@ -120,41 +120,43 @@ void require(bool present, const HwOp& op, const ArchConfig& a, const char* what
                         ") does not have"));
 }
 
-}  // namespace
+// Per-operand DRAM loads, for accelerators with one DRAM port per operand.
+struct Loads {
+  double a = 0, w = 0;
+  bool resident = false;  // SCALE-Sim v2 mode: everything preloaded before cycle 0
+};
 
-OpCost cost_op(const HwOp& op, const ArchConfig& a, const EnergyTable& e, TimingMode mode) {
-  OpCost c;
-  double dram_a = 0, dram_w = 0;  // per-operand loads (for one-port-per-operand channels)
-  bool resident = false;          // SCALE-Sim v2 mode: everything preloaded before cycle 0
+// A GEMM on SA-General or SA-Diag (systolic.h).
+Loads cost_gemm(const HwOp& op, const ArchConfig& a, TimingMode mode, OpCost& c) {
+  const ArrayConfig& arr = op.unit == Unit::kSaDiag ? a.sa_diag : a.sa_general;
+  require(arr.present(), op, a, op.unit == Unit::kSaDiag ? "SA-Diag (sa_diag_rows)" : "SA-General");
+  GemmOperands o;
+  o.a_bits = o.w_bits = o.out_bits = a.operand_bits;
+  o.psum_bits = a.psum_bits;
+  o.a_in_dram = op.a_in_dram;
+  o.w_in_dram = op.w_in_dram;
+  o.out_to_dram = op.out_to_dram;
+  const GemmTiming t = systolic_gemm({op.M, op.N, op.K, op.batch}, arr, o, a, mode);
+  c.macs = double(op.M) * op.N * op.K * op.batch;
+  c.adds = double(op.bias_elements);
+  c.folds = t.folds * op.batch;
+  c.terms = t.terms;
+  c.compute_cycles = t.compute_cycles;
+  c.mapping_efficiency = t.mapping_efficiency;
+  c.compute_utilization = t.compute_utilization;
+  c.sram_read_bytes = t.sram_read_bytes;
+  c.sram_write_bytes = t.sram_write_bytes;
+  c.sram_port_cycles = t.sram_port_bytes / a.sram_port_bytes_per_cycle;
+  c.dram_read_bytes = t.dram_read_bytes();
+  c.dram_write_bytes = t.dram_write_bytes();
+  c.tiles = c.folds;
+  return {t.dram_a_bytes, t.dram_w_bytes + t.dram_psum_read_bytes, t.resident};
+}
+
+// The element-wise units: the work of each op kind, and its cycles on the unit's lanes.
+void cost_vector(const HwOp& op, const ArchConfig& a, OpCost& c) {
+  const double elements = double(op.batch) * op.rows * op.cols;
   switch (op.kind) {
-    case OpKind::kGemm: {
-      const ArrayConfig& arr = op.unit == Unit::kSaDiag ? a.sa_diag : a.sa_general;
-      require(arr.present(), op, a, op.unit == Unit::kSaDiag ? "SA-Diag (sa_diag_rows)" : "SA-General");
-      GemmOperands o;
-      o.a_bits = o.w_bits = o.out_bits = a.operand_bits;
-      o.psum_bits = a.psum_bits;
-      o.a_in_dram = op.a_in_dram;
-      o.w_in_dram = op.w_in_dram;
-      o.out_to_dram = op.out_to_dram;
-      const GemmTiming t = systolic_gemm({op.M, op.N, op.K, op.batch}, arr, o, a, mode);
-      c.macs = double(op.M) * op.N * op.K * op.batch;
-      c.adds = double(op.bias_elements);
-      c.folds = t.folds * op.batch;
-      c.terms = t.terms;
-      c.compute_cycles = t.compute_cycles;
-      c.mapping_efficiency = t.mapping_efficiency;
-      c.compute_utilization = t.compute_utilization;
-      c.sram_read_bytes = t.sram_read_bytes;
-      c.sram_write_bytes = t.sram_write_bytes;
-      c.sram_port_cycles = t.sram_port_bytes / a.sram_port_bytes_per_cycle;
-      dram_a = t.dram_a_bytes;
-      dram_w = t.dram_w_bytes + t.dram_psum_read_bytes;
-      c.dram_read_bytes = t.dram_read_bytes();
-      c.dram_write_bytes = t.dram_write_bytes();
-      c.tiles = c.folds;
-      resident = t.resident;
-      break;
-    }
     case OpKind::kColumnSum:
       require(a.accumulator.present(), op, a, "an accumulator array (accumulator_lanes)");
       vector_cycles(op, a.accumulator, op.sums, false, c);
@@ -163,125 +165,128 @@ OpCost cost_op(const HwOp& op, const ArchConfig& a, const EnergyTable& e, Timing
     case OpKind::kElementwise:
       require(a.adder.present(), op, a, "an adder array (adder_lanes)");
       vector_cycles(op, a.adder, 1, false, c);
-      c.adds = double(op.batch) * op.rows * op.cols;
+      c.adds = elements;
       break;
     case OpKind::kDivideSingle:
     case OpKind::kDivideMulti:
       require(a.divider.present(), op, a, "a divider array (divider_lanes)");
       vector_cycles(op, a.divider, 1, false, c);
-      c.divs = double(op.batch) * op.rows * op.cols;
+      c.divs = elements;
       break;
     case OpKind::kSoftmax:
       require(a.softmax.present(), op, a, "a softmax unit (softmax_lanes; use --arch softmax-baseline)");
       vector_cycles(op, a.softmax, a.softmax_passes, true, c);
-      c.adds = 3.0 * op.batch * op.rows * op.cols;  // max compare, subtract, sum
-      c.exps = c.divs = double(op.batch) * op.rows * op.cols;
+      c.adds = 3.0 * elements;  // max compare, subtract, sum
+      c.exps = c.divs = elements;
       break;
     case OpKind::kLayerNorm:
       require(a.layernorm.present(), op, a, "a layernorm post-processor (layernorm_lanes)");
       vector_cycles(op, a.layernorm, a.layernorm_passes, true, c);
-      c.adds = 4.0 * op.batch * op.rows * op.cols;  // sum, subtract mean, sum of squares, + beta
-      c.muls = 3.0 * op.batch * op.rows * op.cols;  // square, normalise, * gamma
-      c.divs = 2.0 * op.batch * op.rows;            // the mean and the reciprocal square root
+      c.adds = 4.0 * elements;                // sum, subtract mean, sum of squares, + beta
+      c.muls = 3.0 * elements;                // square, normalise, * gamma
+      c.divs = 2.0 * op.batch * op.rows;      // the mean and the reciprocal square root
       break;
     case OpKind::kGelu:
       require(a.gelu.present(), op, a, "a GELU post-processor (gelu_lanes)");
       vector_cycles(op, a.gelu, 1, false, c);
-      c.exps = double(op.batch) * op.rows * op.cols;  // erf by table lookup, counted as one exp
-      c.muls = 2.0 * op.batch * op.rows * op.cols;
-      c.adds = double(op.batch) * op.rows * op.cols;
+      c.exps = elements;  // erf by table lookup, counted as one exp
+      c.muls = 2.0 * elements;
+      c.adds = elements;
       break;
-    case OpKind::kPredict: {
-      require(a.predictor.present(), op, a, "a mask predictor (predictor_rows)");
-      GemmOperands o;
-      o.a_bits = o.w_bits = a.predictor.operand_bits;
-      o.out_bits = 8;  // predicted scores before the exp pass (they never leave the predictor)
-      o.psum_bits = a.psum_bits;
-      o.a_in_dram = op.a_in_dram;
-      o.w_in_dram = op.w_in_dram;
-      o.out_to_dram = false;
-      const GemmTiming t = systolic_gemm({op.M, op.N, op.K, op.batch}, a.predictor, o, a, mode);
-      c.low_precision_macs = double(op.M) * op.N * op.K * op.batch;
-      c.folds = t.folds * op.batch;
-      c.terms = t.terms;
-      // two passes over the predicted scores with one exp unit per predictor row: exp and row
-      // sums, then the comparison against theta * sum
-      c.terms.drain += 2 * op.batch * op.M * ceil_div(op.N, a.predictor.rows);
-      c.compute_cycles = c.terms.total();
-      c.exps = c.adds = double(op.batch) * op.M * op.N;
-      c.mapping_efficiency = t.mapping_efficiency;
-      c.compute_utilization = c.low_precision_macs / (double(unit_width(op.unit, a)) * c.compute_cycles);
-      c.sram_read_bytes = t.sram_a_reads * o.a_bits / 8.0 + t.sram_w_reads * o.w_bits / 8.0;
-      c.sram_port_cycles = c.sram_read_bytes / a.sram_port_bytes_per_cycle;
-      dram_a = t.dram_a_bytes;
-      dram_w = t.dram_w_bytes;
-      c.dram_read_bytes = t.dram_read_bytes();
-      c.tiles = c.folds;
-      break;
-    }
-    case OpKind::kSddmm:
-    case OpKind::kSparseSoftmax:
-    case OpKind::kSpmm: {
-      require(a.has_sparse_engine(), op, a, "a sparse engine (sparse_pe_rows; use --arch sanger)");
-      double nnz = 0, segments = 0;
-      const int64_t waves = sparse_waves(op, a, nnz, segments);
-      const int64_t d = op.K;
-      if (op.kind == OpKind::kSparseSoftmax) {
-        // exp in place, then the row sums shift left along the sub-row
-        c.terms.stream = waves * a.sparse_pe_cols;
-        c.terms.drain = a.sparse_exp_latency_cycles;
-        c.exps = c.adds = nnz;
-      } else {
-        c.terms.stream = waves * d;                     // d components stream past each PE
-        c.terms.skew = waves * (a.sparse_pe_cols - 1);  // along the sub-row
-        c.macs = nnz * d;
-        if (op.kind == OpKind::kSpmm) c.adds = (segments - double(op.batch) * op.rows) * d;  // merge split rows
-      }
-      c.compute_cycles = c.terms.total();
-      c.folds = waves;
-      c.load_balance = segments > 0 ? nnz / (a.sparse_pe_cols * segments) : 1.0;
-      const double pe = double(unit_width(op.unit, a));
-      c.mapping_efficiency = waves > 0 ? segments / (double(waves) * a.sparse_pe_rows) : 1.0;
-      c.compute_utilization = op.kind == OpKind::kSparseSoftmax ? nnz / (pe * std::max<int64_t>(c.compute_cycles, 1))
-                                                                  : c.macs / (pe * std::max<int64_t>(c.compute_cycles, 1));
-      c.tiles = std::max<int64_t>(1, waves);
-      break;
-    }
-    case OpKind::kLayout:
-      c.bound = "none";
-      return c;  // addressing only: no work, no traffic
+    default:
+      VT_ASSERT(false);
   }
-  if (op.kind != OpKind::kGemm && op.kind != OpKind::kPredict) {
-    // vector and sparse ops read their inputs and write their outputs through SRAM once per pass
-    c.sram_read_bytes = op.in_bytes;
-    c.sram_write_bytes = op.out_bytes;
-    c.sram_port_cycles = std::max(op.in_bytes, op.out_bytes) / a.sram_port_bytes_per_cycle;
-    if (op.a_in_dram) dram_a = c.dram_read_bytes = op.in_bytes;
-    if (op.out_to_dram) c.dram_write_bytes = op.out_bytes;
-  }
+}
 
-  // Time: the unit, limited by the SRAM port, overlapped with DRAM loads and stores.
+// SANGER's predictor: a low-precision OS array for Q K^T, then two passes of exp and threshold.
+Loads cost_predict(const HwOp& op, const ArchConfig& a, TimingMode mode, OpCost& c) {
+  require(a.predictor.present(), op, a, "a mask predictor (predictor_rows)");
+  GemmOperands o;
+  o.a_bits = o.w_bits = a.predictor.operand_bits;
+  o.out_bits = 8;  // predicted scores before the exp pass (they never leave the predictor)
+  o.psum_bits = a.psum_bits;
+  o.a_in_dram = op.a_in_dram;
+  o.w_in_dram = op.w_in_dram;
+  o.out_to_dram = false;
+  const GemmTiming t = systolic_gemm({op.M, op.N, op.K, op.batch}, a.predictor, o, a, mode);
+  c.low_precision_macs = double(op.M) * op.N * op.K * op.batch;
+  c.folds = t.folds * op.batch;
+  c.terms = t.terms;
+  // two passes over the predicted scores with one exp unit per predictor row: exp and row
+  // sums, then the comparison against theta * sum
+  c.terms.drain += 2 * op.batch * op.M * ceil_div(op.N, a.predictor.rows);
+  c.compute_cycles = c.terms.total();
+  c.exps = c.adds = double(op.batch) * op.M * op.N;
+  c.mapping_efficiency = t.mapping_efficiency;
+  c.compute_utilization = c.low_precision_macs / (double(unit_width(op.unit, a)) * c.compute_cycles);
+  c.sram_read_bytes = t.sram_a_reads * o.a_bits / 8.0 + t.sram_w_reads * o.w_bits / 8.0;
+  c.sram_port_cycles = c.sram_read_bytes / a.sram_port_bytes_per_cycle;
+  c.dram_read_bytes = t.dram_read_bytes();
+  c.tiles = c.folds;
+  return {t.dram_a_bytes, t.dram_w_bytes, false};
+}
+
+// SANGER's sparse engine: SDDMM, the exps and row sums in the PEs, SpMM, on packed sub-rows.
+void cost_sparse(const HwOp& op, const ArchConfig& a, OpCost& c) {
+  require(a.has_sparse_engine(), op, a, "a sparse engine (sparse_pe_rows; use --arch sanger)");
+  double nnz = 0, segments = 0;
+  const int64_t waves = sparse_waves(op, a, nnz, segments);
+  const int64_t d = op.K;
+  if (op.kind == OpKind::kSparseSoftmax) {
+    // exp in place, then the row sums shift left along the sub-row
+    c.terms.stream = waves * a.sparse_pe_cols;
+    c.terms.drain = a.sparse_exp_latency_cycles;
+    c.exps = c.adds = nnz;
+  } else {
+    c.terms.stream = waves * d;                     // d components stream past each PE
+    c.terms.skew = waves * (a.sparse_pe_cols - 1);  // along the sub-row
+    c.macs = nnz * d;
+    if (op.kind == OpKind::kSpmm) c.adds = (segments - double(op.batch) * op.rows) * d;  // merge split rows
+  }
+  c.compute_cycles = c.terms.total();
+  c.folds = waves;
+  c.load_balance = segments > 0 ? nnz / (a.sparse_pe_cols * segments) : 1.0;
+  const double pe = double(unit_width(op.unit, a));
+  c.mapping_efficiency = waves > 0 ? segments / (double(waves) * a.sparse_pe_rows) : 1.0;
+  c.compute_utilization = op.kind == OpKind::kSparseSoftmax ? nnz / (pe * std::max<int64_t>(c.compute_cycles, 1))
+                                                              : c.macs / (pe * std::max<int64_t>(c.compute_cycles, 1));
+  c.tiles = std::max<int64_t>(1, waves);
+}
+
+// Vector and sparse ops read their inputs and write their outputs through SRAM once.
+Loads vector_traffic(const HwOp& op, const ArchConfig& a, OpCost& c) {
+  c.sram_read_bytes = op.in_bytes;
+  c.sram_write_bytes = op.out_bytes;
+  c.sram_port_cycles = std::max(op.in_bytes, op.out_bytes) / a.sram_port_bytes_per_cycle;
+  Loads l;
+  if (op.a_in_dram) l.a = c.dram_read_bytes = op.in_bytes;
+  if (op.out_to_dram) c.dram_write_bytes = op.out_bytes;
+  return l;
+}
+
+// The op's time: the unit, limited by the SRAM port, overlapped with DRAM loads and stores; and
+// the binding constraint, the largest of the steady-state totals.
+void time_with_memory(const ArchConfig& a, TimingMode mode, const Loads& loads, OpCost& c) {
   const double bpc = a.dram_bytes_per_cycle();
   const double busy = std::max<double>(double(c.compute_cycles), c.sram_port_cycles);
   c.store_cycles = c.dram_write_bytes / bpc;
-  c.load_cycles = (a.dram_shared_channel ? c.dram_read_bytes : std::max(dram_a, dram_w)) / bpc;
+  c.load_cycles = (a.dram_shared_channel ? c.dram_read_bytes : std::max(loads.a, loads.w)) / bpc;
   const bool touches_dram = c.dram_read_bytes + c.dram_write_bytes > 0;
   double total;
   if (mode == TimingMode::kScaleSimV2) {
     // SCALE-Sim v2 fills the first buffer half before cycle 0 (free cold start) and has no DRAM
     // latency: with everything resident the time is the compute time at any bandwidth. Otherwise
     // its trace-driven stalls are approximated by our overlap without the first load.
-    total = resident ? busy
-                     : std::max(busy, overlapped_cycles(busy, c.load_cycles, c.store_cycles, c.tiles, a.double_buffered,
-                                                        a.dram_shared_channel) -
-                                          c.load_cycles / std::max<double>(1, double(c.tiles)));
+    total = loads.resident ? busy
+                           : std::max(busy, overlapped_cycles(busy, c.load_cycles, c.store_cycles, c.tiles, a.double_buffered,
+                                                              a.dram_shared_channel) -
+                                                c.load_cycles / std::max<double>(1, double(c.tiles)));
   } else {
     total = overlapped_cycles(busy, c.load_cycles, c.store_cycles, c.tiles, a.double_buffered, a.dram_shared_channel) +
             (touches_dram ? double(a.dram_latency_cycles) : 0);
   }
   c.cycles = static_cast<int64_t>(std::ceil(total - 1e-9));
   c.stall_cycles = c.cycles - c.compute_cycles;
-  // The binding constraint: the largest of the steady-state totals.
   const double dram = a.dram_shared_channel ? c.load_cycles + c.store_cycles : std::max(c.load_cycles, c.store_cycles);
   c.bound = "compute";
   double best = double(c.compute_cycles);
@@ -290,19 +295,51 @@ OpCost cost_op(const HwOp& op, const ArchConfig& a, const EnergyTable& e, Timing
     c.bound = "sram_port";
   }
   if (dram > best) c.bound = a.dram_shared_channel ? "dram" : (c.load_cycles >= c.store_cycles ? "dram_read" : "dram_write");
-  const double work = op.kind == OpKind::kSparseSoftmax ? c.exps : (c.macs + c.low_precision_macs);
-  const double width = double(unit_width(op.unit, a));
-  if (op.kind == OpKind::kGemm || op.kind == OpKind::kPredict || op.kind == OpKind::kSddmm || op.kind == OpKind::kSpmm ||
-      op.kind == OpKind::kSparseSoftmax)
-    c.overall_utilization = work / (width * std::max<int64_t>(c.cycles, 1));
-  else
-    c.overall_utilization = c.compute_utilization * double(c.compute_cycles) / std::max<int64_t>(c.cycles, 1);
+}
 
-  // Energy: actions times the table (leakage is charged on the whole run).
+// Energy: actions times the table (leakage is charged on the whole run).
+void energy_of(const EnergyTable& e, OpCost& c) {
   c.compute_pj = c.macs * e.mac_pj + c.low_precision_macs * e.predictor_mac_pj + c.adds * e.add_pj + c.muls * e.mul_pj +
                  c.divs * e.div_pj + c.exps * e.exp_pj;
   c.sram_pj = c.sram_read_bytes * e.sram_read_pj_per_byte + c.sram_write_bytes * e.sram_write_pj_per_byte;
   c.dram_pj = (c.dram_read_bytes + c.dram_write_bytes) * e.dram_pj_per_byte;
+}
+
+}  // namespace
+
+OpCost cost_op(const HwOp& op, const ArchConfig& a, const EnergyTable& e, TimingMode mode) {
+  OpCost c;
+  Loads loads;
+  switch (op.kind) {
+    case OpKind::kLayout:
+      c.bound = "none";
+      return c;  // addressing only: no work, no traffic
+    case OpKind::kGemm:
+      loads = cost_gemm(op, a, mode, c);
+      break;
+    case OpKind::kPredict:
+      loads = cost_predict(op, a, mode, c);
+      break;
+    case OpKind::kSddmm:
+    case OpKind::kSparseSoftmax:
+    case OpKind::kSpmm:
+      cost_sparse(op, a, c);
+      loads = vector_traffic(op, a, c);
+      break;
+    default:
+      cost_vector(op, a, c);
+      loads = vector_traffic(op, a, c);
+  }
+  time_with_memory(a, mode, loads, c);
+  const bool array_op = op.kind == OpKind::kGemm || op.kind == OpKind::kPredict || op.kind == OpKind::kSddmm ||
+                        op.kind == OpKind::kSpmm || op.kind == OpKind::kSparseSoftmax;
+  if (array_op) {
+    const double work = op.kind == OpKind::kSparseSoftmax ? c.exps : (c.macs + c.low_precision_macs);
+    c.overall_utilization = work / (double(unit_width(op.unit, a)) * std::max<int64_t>(c.cycles, 1));
+  } else {
+    c.overall_utilization = c.compute_utilization * double(c.compute_cycles) / std::max<int64_t>(c.cycles, 1);
+  }
+  energy_of(e, c);
   return c;
 }
 

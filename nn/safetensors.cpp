@@ -64,16 +64,14 @@ struct Entry {
   uint64_t begin, end;
 };
 
-}  // namespace
+// The errors of one file: "<path>: not a valid safetensors file: <what>".
+struct Invalid {
+  const std::string& path;
+  Error operator()(const std::string& what) const { return Error(str_cat(path, ": not a valid safetensors file: ", what)); }
+};
 
-const Tensor* SafetensorsFile::find(const std::string& name) const {
-  for (const NamedTensor& t : tensors)
-    if (t.name == name) return &t.tensor;
-  return nullptr;
-}
-
-SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& path) {
-  auto fail = [&](const std::string& what) -> Error { return Error(str_cat(path, ": not a valid safetensors file: ", what)); };
+// The 8-byte length, then the JSON header; returns the header, and the data section's offset.
+Json parse_header(const std::string& bytes, const Invalid& fail, uint64_t& data_begin) {
   if (bytes.size() < 8) throw fail(str_cat("the file has ", bytes.size(), " bytes, fewer than the 8-byte header length"));
   const uint64_t header_len = read_u64_le(reinterpret_cast<const unsigned char*>(bytes.data()));
   if (header_len > bytes.size() - 8)
@@ -88,92 +86,121 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& p
     throw fail(str_cat("header is not valid JSON (", e.what(), ")"));
   }
   if (!root.is_object()) throw fail("the header is not a JSON object");
-  const uint64_t data_size = bytes.size() - 8 - header_len;
-  const unsigned char* data = reinterpret_cast<const unsigned char*>(bytes.data()) + 8 + header_len;
+  data_begin = 8 + header_len;
+  return root;
+}
 
-  SafetensorsFile file;
-  std::vector<Entry> entries;
-  for (const auto& [name, info] : root.members()) {
-    if (name == "__metadata__") {
-      if (!info.is_object()) throw fail("__metadata__ is not an object");
-      for (const auto& [k, v] : info.members()) {
-        if (!v.is_string()) throw fail(str_cat("__metadata__ value of '", k, "' is not a string"));
-        file.metadata[k] = v.as_string();
-      }
-      continue;
-    }
-    if (!info.is_object()) throw fail(str_cat("entry '", name, "' is not an object"));
-    const Json* dt = info.find("dtype");
-    const Json* sh = info.find("shape");
-    const Json* off = info.find("data_offsets");
-    if (!dt || !sh || !off) throw fail(str_cat("entry '", name, "' needs dtype, shape and data_offsets"));
-    if (info.size() != 3) throw fail(str_cat("entry '", name, "' has keys other than dtype, shape and data_offsets"));
-    if (!dt->is_string()) throw fail(str_cat("entry '", name, "': dtype is not a string"));
-    const DType* dtype = nullptr;
-    for (const DType& d : kDTypes)
-      if (dt->as_string() == d.name) dtype = &d;
-    if (!dtype) throw fail(str_cat("entry '", name, "': dtype ", dt->as_string(), " is not supported (F32, F16, BF16, F64, U8)"));
-    if (!sh->is_array()) throw fail(str_cat("entry '", name, "': shape is not an array"));
-    Entry e{name, dtype, {}, 0, 0};
-    uint64_t numel = 1;
-    for (const Json& d : sh->items()) {
-      if (!d.is_integer() || d.as_int() < 0) throw fail(str_cat("entry '", name, "': shape holds a value that is not a non-negative integer"));
-      const uint64_t v = static_cast<uint64_t>(d.as_int());
-      if (v != 0 && numel > std::numeric_limits<uint64_t>::max() / 8 / v)
-        throw fail(str_cat("entry '", name, "': the element count of shape ", sh->dump(), " overflows"));
-      numel *= v;
-      e.shape.push_back(static_cast<int64_t>(v));
-    }
-    if (!off->is_array() || off->size() != 2 || !off->items()[0].is_integer() || !off->items()[1].is_integer() ||
-        off->items()[0].as_int() < 0 || off->items()[1].as_int() < 0)
-      throw fail(str_cat("entry '", name, "': data_offsets must be two non-negative integers"));
-    e.begin = static_cast<uint64_t>(off->items()[0].as_int());
-    e.end = static_cast<uint64_t>(off->items()[1].as_int());
-    if (e.begin > e.end || e.end > data_size)
-      throw fail(str_cat("entry '", name, "': data_offsets [", e.begin, ", ", e.end, "] lie outside the ", data_size,
-                         "-byte data section (the file may be truncated)"));
-    if (e.end - e.begin != numel * dtype->bytes)
-      throw fail(str_cat("entry '", name, "': shape ", shape_str(e.shape), " of ", dtype->name, " needs ",
-                         numel * dtype->bytes, " bytes but data_offsets span ", e.end - e.begin));
-    entries.push_back(std::move(e));
+// One tensor's header entry: its dtype, shape and byte range, checked against each other and
+// against the `data_size` bytes of the data section.
+Entry parse_entry(const std::string& name, const Json& info, uint64_t data_size, const Invalid& fail) {
+  if (!info.is_object()) throw fail(str_cat("entry '", name, "' is not an object"));
+  const Json* dt = info.find("dtype");
+  const Json* sh = info.find("shape");
+  const Json* off = info.find("data_offsets");
+  if (!dt || !sh || !off) throw fail(str_cat("entry '", name, "' needs dtype, shape and data_offsets"));
+  if (info.size() != 3) throw fail(str_cat("entry '", name, "' has keys other than dtype, shape and data_offsets"));
+  if (!dt->is_string()) throw fail(str_cat("entry '", name, "': dtype is not a string"));
+  const DType* dtype = nullptr;
+  for (const DType& d : kDTypes)
+    if (dt->as_string() == d.name) dtype = &d;
+  if (!dtype) throw fail(str_cat("entry '", name, "': dtype ", dt->as_string(), " is not supported (F32, F16, BF16, F64, U8)"));
+  if (!sh->is_array()) throw fail(str_cat("entry '", name, "': shape is not an array"));
+  Entry e{name, dtype, {}, 0, 0};
+  uint64_t numel = 1;
+  for (const Json& d : sh->items()) {
+    if (!d.is_integer() || d.as_int() < 0) throw fail(str_cat("entry '", name, "': shape holds a value that is not a non-negative integer"));
+    const uint64_t v = static_cast<uint64_t>(d.as_int());
+    if (v != 0 && numel > std::numeric_limits<uint64_t>::max() / 8 / v)
+      throw fail(str_cat("entry '", name, "': the element count of shape ", sh->dump(), " overflows"));
+    numel *= v;
+    e.shape.push_back(static_cast<int64_t>(v));
   }
-  // The data section must be covered exactly once: no overlaps, no holes.
+  if (!off->is_array() || off->size() != 2 || !off->items()[0].is_integer() || !off->items()[1].is_integer() ||
+      off->items()[0].as_int() < 0 || off->items()[1].as_int() < 0)
+    throw fail(str_cat("entry '", name, "': data_offsets must be two non-negative integers"));
+  e.begin = static_cast<uint64_t>(off->items()[0].as_int());
+  e.end = static_cast<uint64_t>(off->items()[1].as_int());
+  if (e.begin > e.end || e.end > data_size)
+    throw fail(str_cat("entry '", name, "': data_offsets [", e.begin, ", ", e.end, "] lie outside the ", data_size,
+                       "-byte data section (the file may be truncated)"));
+  if (e.end - e.begin != numel * dtype->bytes)
+    throw fail(str_cat("entry '", name, "': shape ", shape_str(e.shape), " of ", dtype->name, " needs ", numel * dtype->bytes,
+                       " bytes but data_offsets span ", e.end - e.begin));
+  return e;
+}
+
+// The data section must be covered exactly once: no overlaps, no holes. Sorts `entries` by offset.
+void check_coverage(std::vector<Entry>& entries, uint64_t data_size, const Invalid& fail) {
   std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
     return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
   });
   uint64_t cursor = 0;
   for (size_t i = 0; i < entries.size(); ++i) {
     const Entry& e = entries[i];
-    if (e.begin < cursor)
-      throw fail(str_cat("entries '", entries[i - 1].name, "' and '", e.name, "' overlap in the data section"));
+    if (e.begin < cursor) throw fail(str_cat("entries '", entries[i - 1].name, "' and '", e.name, "' overlap in the data section"));
     if (e.begin > cursor) throw fail(str_cat("bytes [", cursor, ", ", e.begin, ") of the data section belong to no tensor"));
     cursor = e.end;
   }
   if (cursor != data_size) throw fail(str_cat("bytes [", cursor, ", ", data_size, ") of the data section belong to no tensor"));
+}
 
-  for (const Entry& e : entries) {
-    Tensor t = empty(e.shape);
-    float* out = t.data();
-    const unsigned char* src = data + e.begin;
-    const int64_t n = t.numel();
-    if (std::string(e.dtype->name) == "F32") {
-      std::memcpy(out, src, sizeof(float) * n);  // little-endian host (x86-64, aarch64)
-    } else if (std::string(e.dtype->name) == "U8") {
-      for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(src[i]);
-    } else if (std::string(e.dtype->name) == "F64") {
-      for (int64_t i = 0; i < n; ++i) {
-        double d;
-        std::memcpy(&d, src + 8 * i, 8);
-        out[i] = static_cast<float>(d);
-      }
-    } else {
-      const bool bf16 = std::string(e.dtype->name) == "BF16";
-      for (int64_t i = 0; i < n; ++i) {
-        const uint16_t h = static_cast<uint16_t>(src[2 * i] | (src[2 * i + 1] << 8));
-        out[i] = bf16 ? bf16_to_float(h) : half_to_float(h);
-      }
+// The entry's bytes as float32 (converted from F16, BF16, F64 or U8).
+Tensor decode(const Entry& e, const unsigned char* data) {
+  Tensor t = empty(e.shape);
+  float* out = t.data();
+  const unsigned char* src = data + e.begin;
+  const int64_t n = t.numel();
+  const std::string dtype = e.dtype->name;
+  if (dtype == "F32") {
+    std::memcpy(out, src, sizeof(float) * n);  // little-endian host (x86-64, aarch64)
+  } else if (dtype == "U8") {
+    for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(src[i]);
+  } else if (dtype == "F64") {
+    for (int64_t i = 0; i < n; ++i) {
+      double d;
+      std::memcpy(&d, src + 8 * i, 8);
+      out[i] = static_cast<float>(d);
     }
-    file.tensors.push_back({e.name, t});
+  } else {
+    const bool bf16 = dtype == "BF16";
+    for (int64_t i = 0; i < n; ++i) {
+      const uint16_t h = static_cast<uint16_t>(src[2 * i] | (src[2 * i + 1] << 8));
+      out[i] = bf16 ? bf16_to_float(h) : half_to_float(h);
+    }
+  }
+  return t;
+}
+
+}  // namespace
+
+const Tensor* SafetensorsFile::find(const std::string& name) const {
+  for (const NamedTensor& t : tensors)
+    if (t.name == name) return &t.tensor;
+  return nullptr;
+}
+
+SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& path) {
+  const Invalid fail{path};
+  uint64_t data_begin = 0;
+  const Json root = parse_header(bytes, fail, data_begin);
+  const uint64_t data_size = bytes.size() - data_begin;
+  SafetensorsFile file;
+  std::vector<Entry> entries;
+  for (const auto& [name, info] : root.members()) {
+    if (name != "__metadata__") {
+      entries.push_back(parse_entry(name, info, data_size, fail));
+      continue;
+    }
+    if (!info.is_object()) throw fail("__metadata__ is not an object");
+    for (const auto& [k, v] : info.members()) {
+      if (!v.is_string()) throw fail(str_cat("__metadata__ value of '", k, "' is not a string"));
+      file.metadata[k] = v.as_string();
+    }
+  }
+  check_coverage(entries, data_size, fail);
+  const unsigned char* data = reinterpret_cast<const unsigned char*>(bytes.data()) + data_begin;
+  for (const Entry& e : entries) {
+    file.tensors.push_back({e.name, decode(e, data)});
     file.dtypes.push_back(e.dtype->name);
   }
   return file;
