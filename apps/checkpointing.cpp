@@ -143,7 +143,8 @@ Resumed resume_training(const std::string& path, vit::Deit& model, nn::Optimizer
   p.density_sum.clear();
   p.masked_steps = 0;
   if (s.metadata.count("density_sum")) {  // absent in checkpoints of runs without mask statistics
-    for (const Json& block : Json::parse(meta("density_sum")).items("density_sum")) {
+    const Json sums = Json::parse(meta("density_sum"));
+    for (const Json& block : sums.items("density_sum")) {
       p.density_sum.emplace_back();
       for (const Json& v : block.items("density_sum")) p.density_sum.back().push_back(v.as_double("density_sum"));
     }

@@ -61,6 +61,12 @@ std::string progress_index(int64_t i, int64_t total) {
   std::snprintf(buf, sizeof buf, "[%*lld/%lld]", width, static_cast<long long>(i), static_cast<long long>(total));
   return buf;
 }
+std::string weight_text(double w) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "  residual_weight: %.4f", w);
+  return buf;
+}
+
 // Adds the forward's densities (empty when it used no mask) to the epoch's sums.
 void accumulate_density(const std::vector<std::vector<double>>& d, Progress& p) {
   if (d.empty() || d[0].empty()) return;
@@ -206,8 +212,11 @@ EpochStats train_one_epoch(TrainContext& c, Progress& p) {
     if (!batch) break;
     const double data_s = c.loader.wait_seconds() - wait_before;
     const double lr = c.sched.lr_at(p.epoch, step);
-    if (c.model.attention().residual_weight)  // the kind's own schedule (ViTALiTy's anneal)
-      c.model.set_residual_weight(residual_weight_at(a, c.model.attention(), p.epoch, step, limit));
+    const bool annealed = bool(c.model.attention().residual_weight);  // the kind's own schedule (ViTALiTy's)
+    if (annealed) {
+      st.residual_weight = residual_weight_at(a, c.model.attention(), p.epoch, step, limit);
+      c.model.set_residual_weight(st.residual_weight);
+    }
     Generator gen = Generator::derive(static_cast<uint64_t>(a.seed), static_cast<uint64_t>(p.epoch),
                                       kStepStream + static_cast<uint64_t>(step));
     Tensor logits = c.model.forward(batch->images, nn::Context{true, &gen});
@@ -243,10 +252,11 @@ EpochStats train_one_epoch(TrainContext& c, Progress& p) {
     if (step % a.log_interval == 0 || last) {
       if (tty) std::printf("\r\033[K");
       const double eta = iter_time.global_avg() * (limit - step - 1);
-      std::printf("%s  %s  eta: %s  lr: %.6f  loss: %.4f (%.4f)  time: %.4f  data: %.4f  img/s: %.1f  rss: %.0f MB\n",
+      std::printf("%s  %s  eta: %s  lr: %.6f  loss: %.4f (%.4f)  time: %.4f  data: %.4f  img/s: %.1f  rss: %.0f MB%s\n",
                   header.c_str(), progress_index(step, limit).c_str(), format_duration(eta).c_str(), lr,
                   loss_meter.median(), loss_meter.global_avg(), iter_time.median(), data_time.median(),
-                  batch->images.size(0) / std::max(iter_time.median(), 1e-9), resident_mb());
+                  batch->images.size(0) / std::max(iter_time.median(), 1e-9), resident_mb(),
+                  annealed ? weight_text(st.residual_weight).c_str() : "");
     } else if (tty) {
       const int width = 30, done = static_cast<int>(width * (step + 1) / limit);
       std::printf("\r%s [%s%s] %lld/%lld loss %.4f", header.c_str(), std::string(done, '#').c_str(),

@@ -4,6 +4,7 @@
 // (seed, epoch, sample), so a resumed run repeats an uninterrupted one exactly.
 #pragma once
 
+#include <cmath>
 #include <functional>
 #include <memory>
 #include <string>
@@ -61,6 +62,7 @@ struct EpochStats {
   // whose residual is annealed away stops using its mask once the weight reaches 0
   std::vector<std::vector<double>> densities;
   int64_t masked_steps = 0;
+  double residual_weight = NAN;  // at the epoch's last step (kinds with an anneal)
 };
 
 // A loss that is not finite stops the run; the message names the step.

@@ -154,6 +154,7 @@ Json epoch_log_line(const EpochStats& es, const EvalStats& ev, int64_t epoch, in
   if (dist::world_size() > 1) line.set("allreduce_s", es.allreduce_seconds);
   line.set("rss_mb", resident_mb());
   line.set("attn", a.attn);
+  if (!std::isnan(es.residual_weight)) line.set("residual_weight", es.residual_weight);
   if (!es.densities.empty()) {  // the mean over the epoch's steps that used the mask
     Json dens = Json::array();
     for (const auto& layer : es.densities) {

@@ -7,6 +7,7 @@
 // backward() writes dq, dk, dv (every element, no accumulation) from dz.
 #pragma once
 
+#include <cmath>
 #include <memory>
 
 #include "core/ops.h"
@@ -108,6 +109,19 @@ void for_each_head(int64_t heads, int64_t n, int64_t d, F&& f) {
   } else {
     for (int64_t h = 0; h < heads; ++h) vt::detail::simd_dispatch([&] { f(h, static_cast<GemmFn>(gemm)); });
   }
+}
+
+// The normaliser's guard (Taylor's step 4, ViTALiTy's low-rank denominator). The correction
+// q_i . khat_sum added to the exact value (n sqrt(d), or n) is 0 in exact arithmetic, since
+// 1^T Khat = 0; in float, khat_sum keeps a rounding residue that a large q can amplify until the
+// normaliser reaches 0 or changes sign (keys with a common offset of 3e4 and queries of 1e6 do
+// it at n = 8). The correction is clamped to +-exact / 1024, so the normaliser stays within 0.1%
+// of its exact value; a clamped row's normaliser is a constant for backward (`clamped` set).
+// Unclamped rows are computed exactly as written.
+inline float guarded_normalizer(float exact, float correction, uint8_t* clamped) {
+  const float bound = exact / 1024.f;
+  *clamped = !(std::fabs(correction) < bound);  // NaN counts as clamped
+  return exact + (*clamped ? std::copysign(bound, correction) : correction);
 }
 
 // Row updates of the sparse kinds: y += a x on d-float rows that never overlap. The restrict

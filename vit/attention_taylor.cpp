@@ -54,6 +54,7 @@ class TaylorKernel : public AttentionKernel {
     kbar_ = empty({heads, d});
     ksum_ = empty({heads, d});
     t_ = empty({heads, n});
+    clamped_.assign(static_cast<size_t>(heads * n), 0);
     for_each_head(heads, n, d, [&](int64_t h, GemmFn gemm_fn) {
       const float *Q = in.q.head(h), *K = in.k.head(h), *V = in.v.head(h);
       const int64_t lq = in.q.row_stride, lk = in.k.row_stride, lv = in.v.row_stride, lz = z.row_stride;
@@ -69,11 +70,11 @@ class TaylorKernel : public AttentionKernel {
       // Step 3: v_sum = 1^T V,  khat_sum = 1^T Khat
       column_sum(V, lv, n, d, vsum.data());
       column_sum(khat.data(), d, n, d, ksum);
-      // Step 4: t_D = n c 1 + Q khat_sum^T
+      // Step 4: t_D = n c 1 + Q khat_sum^T (guarded: attention_kernel.h)
       for (int64_t i = 0; i < n; ++i) {
         float dot = 0.f;
         for (int64_t j = 0; j < d; ++j) dot += Q[i * lq + j] * ksum[j];
-        t[i] = static_cast<float>(n) * c + dot;
+        t[i] = guarded_normalizer(static_cast<float>(n) * c, dot, &clamped_[h * n + i]);
       }
       // Step 5: T_N = c 1 v_sum + Q G, accumulated straight into Z's rows
       for (int64_t i = 0; i < n; ++i)
@@ -107,8 +108,10 @@ class TaylorKernel : public AttentionKernel {
       }
       // steps 4 and 5: dQ = dT G^T + dt khat_sum, dG = Q^T dT, dv_sum = c 1^T dT, dkhat_sum = dt^T Q
       gemm_fn(false, true, n, d, d, 1.f, dT.data(), d, G, d, 0.f, dQ, lgq);
-      for (int64_t i = 0; i < n; ++i)
+      for (int64_t i = 0; i < n; ++i) {
+        if (clamped_[h * n + i]) dt[i] = 0.f;  // a clamped normaliser is a constant
         for (int64_t j = 0; j < d; ++j) dQ[i * lgq + j] += dt[i] * ksum[j];
+      }
       gemm_fn(true, false, d, d, n, 1.f, Q, lq, dT.data(), d, 0.f, dG.data(), d);
       column_sum(dT.data(), d, n, d, dvsum.data());
       for (int64_t j = 0; j < d; ++j) dvsum[j] *= c;
@@ -132,6 +135,7 @@ class TaylorKernel : public AttentionKernel {
 
  private:
   Tensor g_, kbar_, ksum_, t_;
+  std::vector<uint8_t> clamped_;  // per head and row: step 4's guard bit
 };
 
 }  // namespace

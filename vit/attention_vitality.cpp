@@ -66,6 +66,7 @@ class VitalityKernel : public AttentionKernel {
     g_ = empty({heads, d, d});
     ksum_ = empty({heads, d});
     Tensor A = empty({heads, n, d}), a = empty({heads, n});
+    clamped_.assign(static_cast<size_t>(heads * n), 0);
     const auto t_lowrank = std::chrono::steady_clock::now();
     // Low-rank part, Algorithm 1 steps 1-5 scaled by 1/sqrt(d).
     for_each_head(heads, n, d, [&](int64_t h, GemmFn gemm_fn) {
@@ -81,10 +82,10 @@ class VitalityKernel : public AttentionKernel {
       gemm_fn(true, false, d, d, n, 1.f, Kh, d, V, lv, 0.f, G, d);  // 2: G = Khat^T V
       column_sum(V, lv, n, d, vsum.data());                         // 3: v_sum, khat_sum
       column_sum(Kh, d, n, d, ksum);
-      for (int64_t i = 0; i < n; ++i) {  // 4: a = n + s Q khat_sum^T
+      for (int64_t i = 0; i < n; ++i) {  // 4: a = n + s Q khat_sum^T (guarded: attention_kernel.h)
         float dot = 0.f;
         for (int64_t j = 0; j < d; ++j) dot += Q[i * lq + j] * ksum[j];
-        ah[i] = static_cast<float>(n) + sc * dot;
+        ah[i] = guarded_normalizer(static_cast<float>(n), sc * dot, &clamped_[h * n + i]);
       }
       for (int64_t i = 0; i < n; ++i)  // 5: A = 1 v_sum + s Q G
         for (int64_t j = 0; j < d; ++j) Ah[i * d + j] = vsum[j];
@@ -194,11 +195,13 @@ class VitalityKernel : public AttentionKernel {
       gemm_fn(false, true, n, d, d, sc, dAh, d, G, d, 1.f, dQ, lgq);          // dQ += s dA G^T
       gemm_fn(true, false, d, d, n, sc, Q, lq, dAh, d, 0.f, dG.data(), d);    // dG = s Q^T dA
       column_sum(dAh, d, n, d, dvsum.data());                                // dv_sum = 1^T dA
-      for (int64_t i = 0; i < n; ++i)
+      for (int64_t i = 0; i < n; ++i) {
+        const float da_i = clamped_[h * n + i] ? 0.f : dah[i];  // a clamped normaliser is a constant
         for (int64_t j = 0; j < d; ++j) {
-          dQ[i * lgq + j] += sc * dah[i] * ksum[j];  // dQ += s da ksum
-          dksum[j] += sc * dah[i] * Q[i * lq + j];   // dksum = s da^T Q
+          dQ[i * lgq + j] += sc * da_i * ksum[j];  // dQ += s da ksum
+          dksum[j] += sc * da_i * Q[i * lq + j];   // dksum = s da^T Q
         }
+      }
       gemm_fn(false, true, n, d, d, 1.f, V, lv, dG.data(), d, 1.f, dKh, d);    // dKhat += V dG^T
       gemm_fn(false, false, n, d, d, 1.f, Kh, d, dG.data(), d, 1.f, dV, lgv);  // dV += Khat dG
       for (int64_t i = 0; i < n; ++i)
@@ -219,6 +222,7 @@ class VitalityKernel : public AttentionKernel {
   bool fixed_;
   float lambda_;  // the residual's weight
   Tensor khat_, g_, ksum_, m_, den_;
+  std::vector<uint8_t> clamped_;  // per head and row: the normaliser's guard bit
   std::vector<std::vector<float>> S_;  // per head, per kept entry: s q_i . khat_j
 };
 

@@ -35,6 +35,47 @@ bool exists(const std::string& p) {
   struct stat st;
   return ::stat(p.c_str(), &st) == 0;
 }
+
+// Runs `vitality train <flags>`, sends SIGINT once `marker` has been printed, and returns the
+// output and exit code.
+vt::testing::CliResult train_until_interrupted(const std::string& flags, const std::string& marker) {
+  vt::testing::CliResult r;
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(fds[1], STDOUT_FILENO);
+    ::close(fds[0]);
+    std::string cmd = std::string(VITALITY_BINARY) + " train " + flags;
+    ::execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), static_cast<char*>(nullptr));
+    std::_Exit(127);
+  }
+  ::close(fds[1]);
+  char buf[256];
+  ssize_t n;
+  bool sent = false;
+  while ((n = ::read(fds[0], buf, sizeof buf)) > 0) {
+    r.out.append(buf, n);
+    if (!sent && r.out.find(marker) != std::string::npos) {
+      ::kill(pid, SIGINT);
+      sent = true;
+    }
+  }
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  REQUIRE(sent);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+// The residual weights a run printed, in order ("residual_weight: 0.6545" on each progress line).
+std::vector<std::string> printed_weights(const std::string& out) {
+  std::vector<std::string> w;
+  for (size_t at = out.find("residual_weight: "); at != std::string::npos; at = out.find("residual_weight: ", at + 1))
+    w.push_back(out.substr(at + 17, 6));
+  return w;
+}
 }  // namespace
 
 TEST_CASE("train: deit's log lines, log.txt keys, checkpoints, Max accuracy; eval, predict, plot") {
@@ -95,39 +136,13 @@ TEST_CASE("resume after an epoch repeats the uninterrupted run exactly") {
   }
 }
 
+
 TEST_CASE("Ctrl-C saves a checkpoint mid-epoch, and resuming from it finishes like an uninterrupted run") {
   TinyFolder f;
   const std::string flags = f.flags(f.root + "/int") + " --epochs 2 --batch-size 2";
-  // Start training, wait for the first progress line, interrupt.
-  int fds[2];
-  REQUIRE(::pipe(fds) == 0);
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(fds[1], STDOUT_FILENO);
-    ::close(fds[0]);
-    std::string cmd = std::string(VITALITY_BINARY) + " train " + flags;
-    ::execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), static_cast<char*>(nullptr));
-    std::_Exit(127);
-  }
-  ::close(fds[1]);
-  std::string out;
-  char buf[256];
-  ssize_t n;
-  bool sent = false;
-  while ((n = ::read(fds[0], buf, sizeof buf)) > 0) {
-    out.append(buf, n);
-    if (!sent && out.find("Epoch: [0]  [1/6]") != std::string::npos) {
-      ::kill(pid, SIGINT);
-      sent = true;
-    }
-  }
-  ::close(fds[0]);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  REQUIRE(sent);
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 130);
-  CHECK(out.find("Interrupted at epoch 0 step ") != std::string::npos);
+  const auto stopped = train_until_interrupted(flags, "Epoch: [0]  [1/6]");
+  CHECK(stopped.exit_code == 130);
+  CHECK(stopped.out.find("Interrupted at epoch 0 step ") != std::string::npos);
   auto resumed = run_cli("train " + flags + " --resume " + f.root + "/int/checkpoint.safetensors");
   REQUIRE_MESSAGE(resumed.exit_code == 0, resumed.out);
   REQUIRE(run_cli("train " + f.flags(f.root + "/ref") + " --epochs 2 --batch-size 2").exit_code == 0);
@@ -135,6 +150,49 @@ TEST_CASE("Ctrl-C saves a checkpoint mid-epoch, and resuming from it finishes li
   REQUIRE(a.size() == 2);
   REQUIRE(b.size() == 2);
   for (int e = 0; e < 2; ++e) CHECK(std::abs(a[e].find("train_loss")->as_double() - b[e].find("train_loss")->as_double()) <= 1e-6);
+}
+
+TEST_CASE("vitality: the residual weight at every step and the mask density survive a resume") {
+  // 12 images in batches of 4: 3 steps an epoch, 6 in all. The anneal ends half way (progress
+  // 0.5 = step 2.5), so epoch 0's three steps use the mask (weights 1, 0.6545, 0.0955) and
+  // epoch 1's none; with threshold 0 the mask keeps every pair (density 1).
+  TinyFolder f;
+  const std::string opts = " --attn vitality --epochs 2 --sparse-anneal-end 0.5 --sparse-threshold 0";
+  auto full = run_cli("train " + f.flags(f.root + "/full") + opts);
+  REQUIRE_MESSAGE(full.exit_code == 0, full.out);
+  const std::vector<std::string> weights = printed_weights(full.out);
+  CHECK(weights == std::vector<std::string>{"1.0000", "0.6545", "0.0955", "0.0000", "0.0000", "0.0000"});
+  const std::vector<Json> log = read_log(f.root + "/full");
+  REQUIRE(log.size() == 2);
+  CHECK(log[0].find("density_steps")->as_int() == 3);
+  CHECK(log[0].find("density")->items()[0].items()[0].as_double() == 1.0);
+  CHECK(log[1].find("density") == nullptr);  // no step of epoch 1 used the mask: no stale value
+  CHECK(log[1].find("residual_weight")->as_double() == 0.0);
+
+  // Interrupted after its second step, then resumed: the same weights at every step, the same
+  // losses, and epoch 0's density over its three masked steps (two before the interruption).
+  const std::string flags = f.flags(f.root + "/int") + opts;
+  const auto stopped = train_until_interrupted(flags, "Epoch: [0]  [1/3]");
+  REQUIRE(stopped.exit_code == 130);
+  auto resumed = run_cli("train " + flags + " --resume " + f.root + "/int/checkpoint.safetensors");
+  REQUIRE_MESSAGE(resumed.exit_code == 0, resumed.out);
+  std::vector<std::string> both = printed_weights(stopped.out);
+  for (const std::string& w : printed_weights(resumed.out)) both.push_back(w);
+  CHECK(both == weights);
+  const std::vector<Json> again = read_log(f.root + "/int");
+  REQUIRE(again.size() == 2);
+  for (int e = 0; e < 2; ++e) CHECK(std::abs(again[e].find("train_loss")->as_double() - log[e].find("train_loss")->as_double()) <= 1e-6);
+  CHECK(again[0].find("density_steps")->as_int() == 3);
+
+  // Resuming with another --epochs re-anneals over the new run, and says so with both weights.
+  REQUIRE(run_cli("train " + f.flags(f.root + "/short") + " --attn vitality --epochs 1 --sparse-anneal-end 0.5").exit_code == 0);
+  auto longer = run_cli("train " + f.flags(f.root + "/short") + " --attn vitality --epochs 4 --sparse-anneal-end 0.5 --resume " +
+                        f.root + "/short/checkpoint.safetensors");
+  REQUIRE_MESSAGE(longer.exit_code == 0, longer.out);
+  // at epoch 1 step 0 of 4 x 3 steps: progress 3/11, 0.5 (1 + cos(pi (3/11) / 0.5)) = 0.4288
+  CHECK(longer.out.find("Resuming with --epochs 4 --sparse-anneal cosine --sparse-anneal-end 0.5 (the checkpoint's run: 1, "
+                        "cosine, 0.5): the vitality residual's weight is annealed over the new run from here on, 0.4288 at this "
+                        "step (it would have been 0.0000)") != std::string::npos);
 }
 
 TEST_CASE("a non-finite loss stops the run naming the step and the last checkpoint") {

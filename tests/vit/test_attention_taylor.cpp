@@ -83,3 +83,29 @@ TEST_CASE("taylor: one trace record per step of Algorithm 1") {
   CHECK((q_ksum.operands[0].from == "q" && q_ksum.operands[0].use == TraceOperand::Use::kStream));
   CHECK((q_ksum.operands[1].from == "3a" && q_ksum.operands[1].use == TraceOperand::Use::kWhole));
 }
+
+TEST_CASE("taylor: the normaliser guard keeps t_D near n sqrt(d) when rounding is amplified") {
+  // Keys with a common offset of 3e4 lose their low bits in the centring (float spacing there is
+  // 0.002), so khat_sum = 1^T Khat, exactly 0 in real arithmetic, keeps a residue of about 1e-2;
+  // queries of 1e6 amplify it to a correction q . khat_sum of about 1e4, against n sqrt(d) = 16.
+  Generator g(31);
+  const int64_t n = 8, d = 4;
+  Tensor q = randn({1, 1, n, d}, &g) * 1e6f, k = randn({1, 1, n, d}, &g) + 3e4f, v = randn({1, 1, n, d}, &g);
+  // Without the guard, step 4 as written: t_D = n sqrt(d) + Q (1^T Khat)^T, in float.
+  Tensor khat = k - mean(k, {-2}, true);
+  Tensor t_unguarded = matmul(q, sum(khat, {-2}, true), false, true) + static_cast<float>(n * std::sqrt(double(d)));
+  float worst = 1e30f;
+  for (float t : t_unguarded.to_vector()) worst = std::min(worst, t);
+  CHECK(worst < 0.f);  // some row's normaliser changed sign: the inputs do provoke the failure
+  // With the guard: finite, and within 0.1% (the clamp) plus rounding of the closed form
+  // Z = 1 vbar + s Q (Khat^T V) / n, which has no normaliser at all.
+  Tensor z = attention_taylor(q, k, v), ref = vt::testing::taylor_closed_form(q, k, v);
+  for (float x : z.to_vector()) CHECK(std::isfinite(x));
+  const std::vector<float> a = z.to_vector(), b = ref.to_vector();
+  for (size_t i = 0; i < a.size(); ++i) CHECK(a[i] == doctest::Approx(b[i]).epsilon(2e-3).scale(1e2));
+  // and the gradients stay finite
+  Tensor qg = q.clone().set_requires_grad(), kg = k.clone().set_requires_grad(), vg = v.clone().set_requires_grad();
+  sum(attention_taylor(qg, kg, vg)).backward();
+  for (const Tensor& grad : {qg.grad(), kg.grad(), vg.grad()})
+    for (float x : grad.to_vector()) CHECK(std::isfinite(x));
+}
