@@ -196,8 +196,8 @@ int run_compare(const ModelSource& src, const HwArgs& a, int64_t size, const hw:
       en.push_back({run.label, breakdown(run.report, true)});
     }
     write_file_atomic(a.output + "/compare.csv", csv);
-    write_file_atomic(a.output + "/compare_latency.svg", stacked_bar_svg(lat, cats, "Latency per image (batch 1)", "us"));
-    write_file_atomic(a.output + "/compare_energy.svg", stacked_bar_svg(en, cats, "Energy per image (batch 1)", "uJ"));
+    write_file_atomic(a.output + "/compare_latency.svg", stacked_bar_svg(lat, cats, "Latency per image (batch 1)", "latency (us)"));
+    write_file_atomic(a.output + "/compare_energy.svg", stacked_bar_svg(en, cats, "Energy per image (batch 1)", "energy (uJ)"));
     for (size_t i = 0; i < runs.size(); ++i)
       write_outputs(a.output, str_cat(runs[i].report.arch_name, "_"), runs[i].report);
     std::printf("wrote %s/compare.csv, compare_latency.svg, compare_energy.svg and per-accelerator reports\n", a.output.c_str());
@@ -209,7 +209,7 @@ int run_sweep(const ModelSource& src, const HwArgs& a, const hw::EnergyTable& en
   std::printf("%8s %8s %16s %16s %16s %16s %10s\n", "pixels", "tokens", "softmax attn us", "taylor attn us", "softmax attn uJ",
               "taylor attn uJ", "speedup");
   std::string csv = "pixels,tokens,softmax_attention_us,taylor_attention_us,softmax_attention_uj,taylor_attention_uj,speedup\n";
-  Series s_lat{"softmax (softmax-baseline)", {}, {}}, t_lat{"taylor (vitality)", {}, {}};
+  Series s_lat("softmax (softmax-baseline)"), t_lat("taylor (vitality)");
   Series s_en = s_lat, t_en = t_lat;
   double prev_n = 0, prev_s = 0, prev_t = 0;
   std::string growth;
@@ -237,8 +237,11 @@ int run_sweep(const ModelSource& src, const HwArgs& a, const hw::EnergyTable& en
   std::printf("\nattention latency growth (exponent 1 = linear in tokens, 2 = quadratic):\n%s", growth.c_str());
   if (!a.output.empty()) {
     write_file_atomic(a.output + "/sweep.csv", csv);
-    const std::vector<Panel> panels = {{"Attention latency", "tokens", "us", {s_lat, t_lat}, true},
-                                       {"Attention energy", "tokens", "uJ", {s_en, t_en}, true}};
+    Panel lat("Attention latency", "tokens", "attention latency per image (us)"), en("Attention energy", "tokens", "attention energy per image (uJ)");
+    lat.series = {s_lat, t_lat};
+    en.series = {s_en, t_en};
+    lat.log_x = lat.log_y = en.log_x = en.log_y = true;
+    const std::vector<Panel> panels = {lat, en};
     write_file_atomic(a.output + "/sweep.svg", line_chart_svg(panels, "Softmax vs Taylor attention as the image grows"));
     std::printf("wrote %s/sweep.csv and sweep.svg\n", a.output.c_str());
   }

@@ -1,6 +1,10 @@
 // The vitality binary end to end: exit codes and messages for good and bad input.
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
 #include "tests/apps/cli_util.h"
 
 using vt::testing::run_cli;
@@ -13,11 +17,25 @@ TEST_CASE("vitality without a command prints usage and fails; unknown commands f
   CHECK(run_cli("--help").exit_code == 0);
 }
 
-TEST_CASE("vitality demo trains and its loss falls") {
-  auto r = run_cli("demo --steps 100 --threads 1");
+TEST_CASE("vitality demo trains: its loss starts at ln 3 and falls, and it learns the spirals") {
+  auto r = run_cli("demo --steps 300 --threads 1");
   REQUIRE(r.exit_code == 0);
-  CHECK(r.out.find("step    0  loss 1.07") != std::string::npos);
-  CHECK(r.out.find("step  100  loss 0.2") != std::string::npos);
+  // the printed (step, loss, accuracy) lines, every 50 steps
+  std::vector<double> losses, accuracies;
+  for (size_t at = r.out.find("step "); at != std::string::npos; at = r.out.find("step ", at + 1)) {
+    int step = 0;
+    double loss = 0, acc = 0;
+    REQUIRE(std::sscanf(r.out.c_str() + at, "step %d  loss %lf  accuracy %lf%%", &step, &loss, &acc) == 3);
+    CHECK(step == 50 * static_cast<int>(losses.size()));
+    losses.push_back(loss);
+    accuracies.push_back(acc);
+  }
+  REQUIRE(losses.size() == 7);
+  // PyTorch-style initialisation gives logits near 0: three nearly equal probabilities
+  CHECK(std::abs(losses[0] - std::log(3.0)) < 0.1);
+  for (size_t i = 1; i < losses.size(); ++i) CHECK(losses[i] < losses[i - 1]);
+  CHECK(losses.back() < 0.5 * losses[0]);
+  CHECK(accuracies.back() > 80.0);  // chance is 33%
   CHECK(run_cli("demo --steps -1").exit_code == 2);
   CHECK(run_cli("demo --stepz 3").exit_code == 2);
 }

@@ -14,6 +14,7 @@
 #include "core/json.h"
 #include "tests/apps/cli_util.h"
 #include "tests/apps/tiny_folder.h"
+#include "tests/svg_util.h"
 
 using vt::Json;
 using vt::testing::kPhotos;
@@ -116,7 +117,20 @@ TEST_CASE("train: deit's log lines, log.txt keys, checkpoints, Max accuracy; eva
 
   auto pl = run_cli("plot " + out);
   CHECK(pl.exit_code == 0);
-  CHECK(vt::read_file(out + "/training.svg").find("<svg") == 0);
+  // the chart plots log.txt's numbers: read back through its axes
+  const std::vector<vt::testing::SvgPanel> panels = vt::testing::svg_panels(vt::read_file(out + "/training.svg"));
+  REQUIRE(panels.size() == 3);
+  const std::pair<size_t, const char*> plotted[] = {{0, "train_loss"}, {0, "test_loss"}, {1, "test_acc1"}, {2, "train_lr"}};
+  for (size_t k = 0; k < 4; ++k) {
+    const auto [panel, key] = plotted[k];
+    CAPTURE(key);
+    const vt::testing::SvgSeries& s = panels[panel].series[k == 1 ? 1 : 0];
+    REQUIRE(s.y.size() == 2);
+    for (size_t e = 0; e < 2; ++e) {
+      CHECK(s.x[e] == doctest::Approx(double(e)).epsilon(1e-3));
+      CHECK(s.y[e] == doctest::Approx(log[e].find(key)->as_double()).epsilon(5e-3));
+    }
+  }
 }
 
 TEST_CASE("resume after an epoch repeats the uninterrupted run exactly") {

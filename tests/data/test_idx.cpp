@@ -1,4 +1,4 @@
-// IDX files: Fashion-MNIST from the Debian package, and every kind of broken file.
+// IDX files: plain and gzip, and every kind of broken file (Fashion-MNIST itself: test_fashion_mnist.cpp).
 #include <doctest/doctest.h>
 
 #include <unistd.h>
@@ -27,22 +27,6 @@ void write_gz(const std::string& path, const std::string& bytes) {
   gzclose(f);
 }
 }  // namespace
-
-TEST_CASE("Fashion-MNIST from the Debian package") {
-  if (::access(kFashionMnistDir, R_OK) != 0) {
-    MESSAGE("skipped: " << kFashionMnistDir << " is not installed");
-    return;
-  }
-  IdxDataset test(kFashionMnistDir, "t10k", fashion_mnist_classes());
-  CHECK(test.size() == 10000);
-  CHECK(test.rows() == 28);
-  SplitSummary s = test.summary("val");
-  for (int64_t c : s.per_class) CHECK(c == 1000);
-  DecodeResult r = test.load(0);
-  REQUIRE(r.image);
-  CHECK(r.image->channels == 1);
-  CHECK(test.label(0) == 9);  // the first test item is an ankle boot
-}
 
 TEST_CASE("IDX: plain and gzip, and each broken file a one-line error") {
   TempDir dir;
