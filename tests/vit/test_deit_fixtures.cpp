@@ -54,7 +54,7 @@ TEST_CASE("DeiT matches PyTorch for every attention kind") {
   const nn::SafetensorsFile input = nn::load_safetensors(kFixtures + "small_input.safetensors");
   const Tensor x0 = *input.find("input");
   const std::vector<int64_t> labels = labels_of(*input.find("labels"));
-  for (const std::string kind : {"softmax", "taylor", "sparse", "vitality"}) {
+  for (const std::string& kind : attention_kind_names()) {  // every registered kind has its PyTorch fixture
     CAPTURE(kind);
     const nn::SafetensorsFile want = nn::load_safetensors(kFixtures + "small_" + kind + ".safetensors");
     Deit model(small_config(kind));
