@@ -5,8 +5,8 @@
 #include <cctype>
 #include <cerrno>
 #include <climits>
-#include <cstdint>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
@@ -83,15 +83,13 @@ void ArgParser::add(const std::string& name, double* target, const std::string& 
 
 void ArgParser::add(const std::string& name, float* target, const std::string& help) {
   const std::string flag = canonical_flag(name);
-  push({name, help, "X", to_text(*target), 1, [target, flag](const std::vector<std::string>& v) {
-          *target = static_cast<float>(parse_double(flag, v[0]));
-        }});
+  push({name, help, "X", to_text(*target), 1,
+        [target, flag](const std::vector<std::string>& v) { *target = static_cast<float>(parse_double(flag, v[0])); }});
 }
 
 void ArgParser::add(const std::string& name, std::optional<double>* target, const std::string& help) {
   const std::string flag = canonical_flag(name);
-  push({name, help, "X", *target ? to_text(**target) : "none", 1,
-        [target, flag](const std::vector<std::string>& v) {
+  push({name, help, "X", *target ? to_text(**target) : "none", 1, [target, flag](const std::vector<std::string>& v) {
           if (v[0] == "none" || v[0] == "None") target->reset();
           else *target = parse_double(flag, v[0]);
         }});
@@ -101,8 +99,7 @@ void ArgParser::add(const std::string& name, std::vector<double>* target, int co
   const std::string flag = canonical_flag(name);
   std::string def;
   for (double d : *target) def += (def.empty() ? "" : " ") + to_text(d);
-  push({name, help, "X", def.empty() ? "none" : def, count,
-        [target, flag](const std::vector<std::string>& v) {
+  push({name, help, "X", def.empty() ? "none" : def, count, [target, flag](const std::vector<std::string>& v) {
           target->clear();
           for (const std::string& s : v) target->push_back(parse_double(flag, s));
         }});
@@ -163,7 +160,8 @@ bool ArgParser::parse(int argc, char** argv, int first) {
   for (int i = first; i < argc; ++i) {
     std::string arg = argv[i];
     // one-letter short flags (timm's -b) are spelled "-b" and registered as aliases ("b")
-    if (arg.size() == 2 && arg[0] == '-' && std::isalpha(static_cast<unsigned char>(arg[1])) && arg != "-h") arg = "-" + arg;
+    if (arg.size() == 2 && arg[0] == '-' && std::isalpha(static_cast<unsigned char>(arg[1])) && arg != "-h")
+      arg = "-" + arg;
     if (arg == "-h" || arg == "--help") {
       std::cout << help();
       return false;
@@ -193,7 +191,8 @@ bool ArgParser::parse(int argc, char** argv, int first) {
     if (!opt) throw UsageError(str_cat(command_, ": unknown flag --", name, " (see ", command_, " --help)"));
     opt->seen = true;
     if (opt->is_bool) {
-      if (has_inline) throw UsageError(str_cat("--", opt->name, " takes no value (use --no-", opt->name, " to turn it off)"));
+      if (has_inline)
+        throw UsageError(str_cat("--", opt->name, " takes no value (use --no-", opt->name, " to turn it off)"));
       *opt->bool_target = !negated;
       continue;
     }
@@ -210,8 +209,8 @@ bool ArgParser::parse(int argc, char** argv, int first) {
 
 std::string ArgParser::help() const {
   std::ostringstream os;
-  os << "usage: vitality " << command_ << " [flags]" << (positional_ ? " " + positional_name_ + "..." : "")
-     << "\n\n" << summary_ << "\n\n";
+  os << "usage: vitality " << command_ << " [flags]" << (positional_ ? " " + positional_name_ + "..." : "") << "\n\n"
+     << summary_ << "\n\n";
   if (positional_) os << "  " << positional_name_ << "\n      " << positional_help_ << "\n";
   for (const Option& o : options_) {
     std::string head = "--" + o.name;

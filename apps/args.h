@@ -45,7 +45,7 @@ class ArgParser {
 
  private:
   struct Option {
-    std::string name;       // canonical, as shown in --help
+    std::string name;  // canonical, as shown in --help
     std::string help;
     std::string value_hint;  // "" for flags without a value
     std::string default_text;

@@ -93,9 +93,9 @@ double sgemm_gflops(const std::map<GemmShape, int64_t>& shapes, bool train) {
       Tensor C = empty({s.count, p.M, p.N});
       auto run = [&] {
         auto one = [&](int64_t i) {
-          cblas_sgemm(CblasRowMajor, p.ta ? CblasTrans : CblasNoTrans, p.tb ? CblasTrans : CblasNoTrans, int(p.M), int(p.N),
-                      int(p.K), 1.f, A.data() + i * p.M * p.K, int(lda), B.data() + i * p.K * p.N, int(ldb), 0.f,
-                      C.data() + i * p.M * p.N, int(p.N));
+          cblas_sgemm(CblasRowMajor, p.ta ? CblasTrans : CblasNoTrans, p.tb ? CblasTrans : CblasNoTrans, int(p.M),
+                      int(p.N), int(p.K), 1.f, A.data() + i * p.M * p.K, int(lda), B.data() + i * p.K * p.N, int(ldb),
+                      0.f, C.data() + i * p.M * p.N, int(p.N));
         };
         if (s.count == 1) {
           one(0);
@@ -127,11 +127,12 @@ void print_profile(const std::vector<TraceRecord>& records, int steps, double st
   for (const TraceRecord& r : records) {
     if (r.backward && !r.attrs.count("closure")) continue;  // counted inside its closure's time
     // the attention node is named after its kind ("softmax"): say it is the whole attention
-    const bool attention = r.backward && r.scope.size() >= 9 && r.scope.compare(r.scope.size() - 9, 9, "attn.core") == 0;
+    const bool attention =
+        r.backward && r.scope.size() >= 9 && r.scope.compare(r.scope.size() - 9, 9, "attn.core") == 0;
     // an attention step: its kind, number and primitive ("taylor 5a gemm")
     const std::string what = r.step.empty() ? r.kind : str_cat(r.step_of, " ", r.step, " ", r.kind);
-    const std::string kind = (attention ? "attention " : "") + what + (r.attrs.count("time_split_by_flops") ? " ~" : "") +
-                             (r.backward ? " (backward)" : "");
+    const std::string kind = (attention ? "attention " : "") + what +
+                             (r.attrs.count("time_split_by_flops") ? " ~" : "") + (r.backward ? " (backward)" : "");
     std::string module = r.scope;
     if (module.rfind("blocks.", 0) == 0) {
       const size_t dot = module.find('.', 7);
@@ -154,8 +155,8 @@ void print_profile(const std::vector<TraceRecord>& records, int steps, double st
   for (const auto& [k, v] : by_kind) split |= k.find(" ~") != std::string::npos;
   if (split) std::printf("(~: steps a kernel computes fused; its measured time is split over them by FLOPs)\n");
   print("module", by_module);
-  std::printf("\n%-44s %10.2f %7.1f%%\n", "outside traced ops (optimizer, autograd, ...)", 1e3 * (step_seconds - traced),
-              100 * (step_seconds - traced) / step_seconds);
+  std::printf("\n%-44s %10.2f %7.1f%%\n", "outside traced ops (optimizer, autograd, ...)",
+              1e3 * (step_seconds - traced), 100 * (step_seconds - traced) / step_seconds);
 }
 
 struct Timing {
@@ -180,8 +181,10 @@ Timing time_steps(int warm, int iters, int batch, Step step) {
 
 int run_bench(int argc, char** argv) {
   BenchArgs a;
-  ArgParser p("bench", "Inference and training throughput of a DeiT with timm's benchmark columns, against OpenBLAS's rate on the "
-                       "model's own GEMM shapes.");
+  ArgParser p(
+      "bench",
+      "Inference and training throughput of a DeiT with timm's benchmark columns, against OpenBLAS's rate on the "
+      "model's own GEMM shapes.");
   p.add("model", &a.model, "registry model (deit_tiny_patch16_224, deit_small_patch16_224, deit_base_patch16_224)");
   add_attention_flag(p, &a.attn, "attention kind");
   p.add_choice("bench", &a.bench, {"inference", "train", "both"}, "what to time");
@@ -232,13 +235,14 @@ int run_bench(int argc, char** argv) {
 
   Json row = Json::object();
   row.set("model", a.model + (a.attn == "softmax" ? "" : "+" + a.attn));
-  std::printf("Benchmarking %s (%s attention) at %lld px, batch %lld, %d threads, %s\n", a.model.c_str(), a.attn.c_str(),
-              static_cast<long long>(S), static_cast<long long>(B), num_threads(), blas_info().c_str());
+  std::printf("Benchmarking %s (%s attention) at %lld px, batch %lld, %d threads, %s\n", a.model.c_str(),
+              a.attn.c_str(), static_cast<long long>(S), static_cast<long long>(B), num_threads(), blas_info().c_str());
   const bool infer = a.bench != "train", train = a.bench != "inference";
   // One printed line and timm's columns (prefix infer_ or train_) per benchmark.
   auto report = [&](const char* title, const std::string& prefix, const Timing& t, double gflops, double blas) {
-    std::printf("%s: %.2f samples/sec, %.2f ms/step, %.1f GFLOP/s = %.1f%% of OpenBLAS on the same GEMMs (%.1f GFLOP/s)\n", title,
-                t.samples_per_sec, t.step_ms, gflops, 100 * gflops / blas, blas);
+    std::printf(
+        "%s: %.2f samples/sec, %.2f ms/step, %.1f GFLOP/s = %.1f%% of OpenBLAS on the same GEMMs (%.1f GFLOP/s)\n",
+        title, t.samples_per_sec, t.step_ms, gflops, 100 * gflops / blas, blas);
     row.set(prefix + "_samples_per_sec", Json(std::round(t.samples_per_sec * 100) / 100));
     row.set(prefix + "_step_time", Json(std::round(t.step_ms * 1000) / 1000));
     row.set(prefix + "_batch_size", Json(B));

@@ -92,7 +92,8 @@ data::Image synth_scene(int width, int height, Generator& gen) {
         const int ix = static_cast<int>(fx), iy = static_cast<int>(fy);
         const float ax = fx - ix, ay = fy - iy;
         const float* l = lattice[o].data() + static_cast<size_t>(iy) * lw[o] + ix;
-        texture += amplitudes[o] * ((1 - ay) * ((1 - ax) * l[0] + ax * l[1]) + ay * ((1 - ax) * l[lw[o]] + ax * l[lw[o] + 1]));
+        texture +=
+            amplitudes[o] * ((1 - ay) * ((1 - ax) * l[0] + ax * l[1]) + ay * ((1 - ax) * l[lw[o]] + ax * l[lw[o] + 1]));
       }
       float rgb[3];
       for (int c = 0; c < 3; ++c) rgb[c] = (1 - t) * top[c] + t * bottom[c];
@@ -116,7 +117,8 @@ void append_bytes(void* context, void* data, int size) {
 }
 
 void make_dir(const std::string& path) {
-  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) throw Error(str_cat(path, ": cannot create directory: ", std::strerror(errno)));
+  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST)
+    throw Error(str_cat(path, ": cannot create directory: ", std::strerror(errno)));
 }
 
 // Removes the synthetic ImageFolder: root/train/<class>/<files>, nothing else.
@@ -127,10 +129,8 @@ void remove_tree(const std::string& path) {
       if (name == "." || name == "..") continue;
       const std::string child = path + "/" + name;
       struct stat st;
-      if (::lstat(child.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-        remove_tree(child);
-      else
-        ::unlink(child.c_str());
+      if (::lstat(child.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) remove_tree(child);
+      else ::unlink(child.c_str());
     }
     ::closedir(d);
   }
@@ -210,8 +210,10 @@ int run_bench_loader(int argc, char** argv) {
   args.add("worker-nice", &worker_nice, "nice value of the loader workers (0 = same priority as the model)");
   if (!args.parse(argc, argv, 2)) return 0;
   if (steps < 2) throw UsageError("--steps must be at least 2");
-  if (classes < 1 || width < 8 || height < 8) throw UsageError("--classes must be positive, --width and --height at least 8");
-  if (a.batch_size < 2 || a.batch_size % 2) throw UsageError("--batch-size must be even and at least 2 (mixup pairs images)");
+  if (classes < 1 || width < 8 || height < 8)
+    throw UsageError("--classes must be positive, --width and --height at least 8");
+  if (a.batch_size < 2 || a.batch_size % 2)
+    throw UsageError("--batch-size must be even and at least 2 (mixup pairs images)");
   if (a.num_workers < 1) throw UsageError("--num-workers must be at least 1");
   set_num_threads(a.threads > 0 ? a.threads : hardware_threads());
   a.epochs = 1;
@@ -232,11 +234,13 @@ int run_bench_loader(int argc, char** argv) {
   auto train = std::make_shared<data::ImageFolder>(a.data_path, a.train_split, fo);
   const int64_t K = train->num_classes();
   std::printf("%s", data::format_summary(train->summary(), train->classes()).c_str());
-  std::printf("bench-loader: %s at %d, batch %d, %d threads, %d workers, deit augmentation (%s, mixup %.1f, cutmix %.1f, "
-              "reprob %.2f)\n\n",
-              a.model.c_str(), a.input_size, a.batch_size, num_threads(), a.num_workers, a.aa.c_str(), a.mixup, a.cutmix,
-              a.reprob);
-  VT_CHECK(train->size() >= a.batch_size * 2, a.data_path, ": ", train->size(), " images are fewer than two batches of ", a.batch_size);
+  std::printf(
+      "bench-loader: %s at %d, batch %d, %d threads, %d workers, deit augmentation (%s, mixup %.1f, cutmix %.1f, "
+      "reprob %.2f)\n\n",
+      a.model.c_str(), a.input_size, a.batch_size, num_threads(), a.num_workers, a.aa.c_str(), a.mixup, a.cutmix,
+      a.reprob);
+  VT_CHECK(train->size() >= a.batch_size * 2, a.data_path, ": ", train->size(),
+           " images are fewer than two batches of ", a.batch_size);
 
   // 1. decode and transform, one thread
   const data::TransformConfig tc = transform_config(a);
@@ -293,7 +297,8 @@ int run_bench_loader(int argc, char** argv) {
   }
   std::sort(compute.begin(), compute.end());
   const double compute_step = compute[compute.size() / 2];
-  std::printf("compute only: %.3f s/step (median of %d), %.1f images/s\n", compute_step, steps, a.batch_size / compute_step);
+  std::printf("compute only: %.3f s/step (median of %d), %.1f images/s\n", compute_step, steps,
+              a.batch_size / compute_step);
 
   // 4. real training through the loader
   data::LoaderOptions lo = loader_options(a, /*train=*/true, K);
@@ -306,8 +311,9 @@ int run_bench_loader(int argc, char** argv) {
   std::fflush(stdout);
   const EpochStats es = train_one_epoch(ctx, progress);
   const double step_s = es.seconds / std::max<int64_t>(es.steps, 1);
-  std::printf("\nwith loader: %.3f s/step, %.1f images/s; data wait %.2f s of %.1f s = %.2f%% of step time (target < 5%%)\n",
-              step_s, es.images_per_s, es.wait_seconds, es.seconds, 100 * es.wait_seconds / es.seconds);
+  std::printf(
+      "\nwith loader: %.3f s/step, %.1f images/s; data wait %.2f s of %.1f s = %.2f%% of step time (target < 5%%)\n",
+      step_s, es.images_per_s, es.wait_seconds, es.seconds, 100 * es.wait_seconds / es.seconds);
   std::printf("step time with loader / compute only: %.3f (the workers' share of the cores)\n", step_s / compute_step);
   if (keep && !remover.path.empty()) std::printf("kept %s\n", a.data_path.c_str());
   return 0;

@@ -91,26 +91,25 @@ int run_bench_ops(int argc, char** argv) {
   // ---- matmul wrapper vs raw cblas_sgemm (DeiT-Tiny, batch 32: 32*197 = 6304 rows) ----
   std::printf("%-34s %10s %10s %8s\n", "GEMM (M x N x K)", "raw GF/s", "ours GF/s", "ratio");
   const GemmCase cases[] = {
-      {"qkv fwd  X W", 6304, 576, 192, false, false},
-      {"qkv bwd  dY W^T", 6304, 192, 576, false, true},
-      {"qkv bwd  X^T dY", 192, 576, 6304, true, false},
-      {"fc2 fwd  H W", 6304, 192, 768, false, false},
-      {"fc2 bwd  dY W^T", 6304, 768, 192, false, true},
-      {"fc2 bwd  H^T dY", 768, 192, 6304, true, false},
+      {"qkv fwd  X W", 6304, 576, 192, false, false},   {"qkv bwd  dY W^T", 6304, 192, 576, false, true},
+      {"qkv bwd  X^T dY", 192, 576, 6304, true, false}, {"fc2 fwd  H W", 6304, 192, 768, false, false},
+      {"fc2 bwd  dY W^T", 6304, 768, 192, false, true}, {"fc2 bwd  H^T dY", 768, 192, 6304, true, false},
   };
   for (const GemmCase& c : cases) {
     Tensor a = randn(c.ta ? Shape{c.K, c.M} : Shape{c.M, c.K}, &gen);
     Tensor b = randn(c.tb ? Shape{c.N, c.K} : Shape{c.K, c.N}, &gen);
     Tensor out = empty({c.M, c.N});
     const double flop = 2.0 * c.M * c.N * c.K;
-    auto [raw, ours] = time_pair(repeat, /*cold=*/false, [&] {
-      cblas_sgemm(CblasRowMajor, c.ta ? CblasTrans : CblasNoTrans, c.tb ? CblasTrans : CblasNoTrans,
-                  int(c.M), int(c.N), int(c.K), 1.f, a.data(), int(c.ta ? c.M : c.K), b.data(),
-                  int(c.tb ? c.K : c.N), 0.f, out.data(), int(c.N));
-    }, [&] { Tensor r = matmul(a, b, c.ta, c.tb); });
+    auto [raw, ours] = time_pair(
+        repeat, /*cold=*/false,
+        [&] {
+          cblas_sgemm(CblasRowMajor, c.ta ? CblasTrans : CblasNoTrans, c.tb ? CblasTrans : CblasNoTrans, int(c.M),
+                      int(c.N), int(c.K), 1.f, a.data(), int(c.ta ? c.M : c.K), b.data(), int(c.tb ? c.K : c.N), 0.f,
+                      out.data(), int(c.N));
+        },
+        [&] { Tensor r = matmul(a, b, c.ta, c.tb); });
     char label[64];
-    std::snprintf(label, sizeof label, "%s (%lldx%lldx%lld)", c.what, (long long)c.M, (long long)c.N,
-                  (long long)c.K);
+    std::snprintf(label, sizeof label, "%s (%lldx%lldx%lld)", c.what, (long long)c.M, (long long)c.N, (long long)c.K);
     std::printf("%-34s %10.1f %10.1f %7.1f%%\n", label, flop / raw * 1e-9, flop / ours * 1e-9, 100 * raw / ours);
   }
 
@@ -125,8 +124,10 @@ int run_bench_ops(int argc, char** argv) {
       bool ta, tb, a_is_nn;  // a_is_nn: A is an n x n matrix (P or dS), else q
     };
     const HeadCase head_cases[] = {
-        {"S = Q K^T", false, true, false}, {"Z = P V", false, false, true},
-        {"dV = P^T dZ", true, false, true}, {"dK = dS^T Q", true, false, true},
+        {"S = Q K^T", false, true, false},
+        {"Z = P V", false, false, true},
+        {"dV = P^T dZ", true, false, true},
+        {"dK = dS^T Q", true, false, true},
     };
     for (auto [heads, n, d] : {std::tuple<int64_t, int64_t, int64_t>{96, 197, 64}, {512, 50, 16}}) {
       const int64_t ld = 3 * d;
@@ -144,7 +145,8 @@ int run_bench_ops(int argc, char** argv) {
           });
         };
         const double flop = 2.0 * heads * M * N * K;
-        auto [blas, ours] = time_pair(repeat, /*cold=*/false, [&] { run(false); }, [&] { run(true); });
+        auto [blas, ours] = time_pair(
+            repeat, /*cold=*/false, [&] { run(false); }, [&] { run(true); });
         char label[64];
         std::snprintf(label, sizeof label, "%s (%lld: %lldx%lldx%lld)", c.what, (long long)heads, (long long)M,
                       (long long)N, (long long)K);
@@ -155,18 +157,21 @@ int run_bench_ops(int argc, char** argv) {
 
   // ---- elementwise kernels vs copy bandwidth ----
   std::printf("\n%-34s %10s %10s %8s\n", "kernel (bytes moved)", "copy GB/s", "ours GB/s", "ratio");
-  auto bandwidth_case = [&](const char* name, Shape shape, int arrays_moved, const std::function<void(const Tensor&)>& f) {
+  auto bandwidth_case = [&](const char* name, Shape shape, int arrays_moved,
+                            const std::function<void(const Tensor&)>& f) {
     Tensor x = randn(shape, &gen);
     Tensor src = randn(shape, &gen), dst = empty(shape);
     const double bytes = 4.0 * x.numel();
     // Both start from memory (caches evicted): the copy's rate is the machine's memory bandwidth.
-    auto [copy, ours] = time_pair(repeat, /*cold=*/true, [&] {
-      const float* s = src.data();
-      float* d = dst.data();
-      parallel_for(src.numel(), kElementwiseGrain, [&](int64_t lo, int64_t hi) {
-        std::memcpy(d + lo, s + lo, sizeof(float) * (hi - lo));
-      });
-    }, [&] { f(x); });
+    auto [copy, ours] = time_pair(
+        repeat, /*cold=*/true,
+        [&] {
+          const float* s = src.data();
+          float* d = dst.data();
+          parallel_for(src.numel(), kElementwiseGrain,
+                       [&](int64_t lo, int64_t hi) { std::memcpy(d + lo, s + lo, sizeof(float) * (hi - lo)); });
+        },
+        [&] { f(x); });
     const double copy_gbs = 2 * bytes / copy * 1e-9, ours_gbs = arrays_moved * bytes / ours * 1e-9;
     std::printf("%-34s %10.1f %10.1f %7.1f%%\n", name, copy_gbs, ours_gbs, 100 * ours_gbs / copy_gbs);
   };
@@ -186,17 +191,21 @@ int run_bench_ops(int argc, char** argv) {
 
   // ---- a disabled trace ----
   const int n = 1000000;
-  const double per_op = median_seconds(3, [&] {
-    for (int i = 0; i < n; ++i) {
-      TraceScope s("blocks");
-      OpTrace tr("noop");
-      if (tr.on()) std::abort();
-    }
-  }) / n;
+  const double per_op = median_seconds(3,
+                                       [&] {
+                                         for (int i = 0; i < n; ++i) {
+                                           TraceScope s("blocks");
+                                           OpTrace tr("noop");
+                                           if (tr.on()) std::abort();
+                                         }
+                                       }) /
+                        n;
   const Tensor tiny = ones({8});
-  const double tiny_add = median_seconds(3, [&] {
-    for (int i = 0; i < 10000; ++i) Tensor r = tiny + tiny;
-  }) / 10000;
+  const double tiny_add = median_seconds(3,
+                                         [&] {
+                                           for (int i = 0; i < 10000; ++i) Tensor r = tiny + tiny;
+                                         }) /
+                          10000;
   std::printf("\ndisabled trace: %.1f ns per op and scope (an 8-element add takes %.0f ns)\n", per_op * 1e9,
               tiny_add * 1e9);
   return 0;

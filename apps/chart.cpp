@@ -68,7 +68,8 @@ Axis nice_axis(double lo, double hi, int max_ticks, bool integer, bool log) {
   a.log = log;
   if (!std::isfinite(lo) || !std::isfinite(hi) || lo > hi) lo = hi = log ? 1 : 0;
   if (log) {
-    int d0 = static_cast<int>(std::floor(std::log10(lo) + 1e-9)), d1 = static_cast<int>(std::ceil(std::log10(hi) - 1e-9));
+    int d0 = static_cast<int>(std::floor(std::log10(lo) + 1e-9)),
+        d1 = static_cast<int>(std::ceil(std::log10(hi) - 1e-9));
     if (d1 <= d0) d1 = d0 + 1;
     a.min = std::pow(10.0, d0);
     a.max = std::pow(10.0, d1);
@@ -90,7 +91,8 @@ Axis nice_axis(double lo, double hi, int max_ticks, bool integer, bool log) {
   const double norm = raw / mag;
   double step = (norm <= 1 ? 1 : norm <= 2 ? 2 : norm <= 5 ? 5 : 10) * mag;
   if (integer) step = std::max(1.0, std::round(step));
-  const long long k0 = static_cast<long long>(std::floor(lo / step + 1e-9)), k1 = static_cast<long long>(std::ceil(hi / step - 1e-9));
+  const long long k0 = static_cast<long long>(std::floor(lo / step + 1e-9)),
+                  k1 = static_cast<long long>(std::ceil(hi / step - 1e-9));
   for (long long k = k0; k <= k1; ++k) a.ticks.push_back(static_cast<double>(k) * step);
   a.min = a.ticks.front();
   a.max = a.ticks.back();
@@ -137,14 +139,16 @@ std::string line_chart_svg(const std::vector<Panel>& panels, const std::string& 
   std::ostringstream os;
   os << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << px(width) << "\" height=\"" << px(height)
      << "\" font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-  os << "<text x=\"" << px(width / 2) << "\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">" << svg_escape(title) << "</text>\n";
+  os << "<text x=\"" << px(width / 2) << "\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">" << svg_escape(title)
+     << "</text>\n";
   for (size_t pi = 0; pi < panels.size(); ++pi) {
     const Panel& p = panels[pi];
     const double x0 = double(pi) * pw + ml, y0 = mt, w = pw - ml - mr, h = ph - mt - mb;
     double xlo = 1e300, xhi = -1e300, ylo = 1e300, yhi = -1e300;
     for (const Series& s : p.series)
       for (size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
-        if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i]) || (p.log_x && s.x[i] <= 0) || (p.log_y && s.y[i] <= 0)) continue;
+        if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i]) || (p.log_x && s.x[i] <= 0) || (p.log_y && s.y[i] <= 0))
+          continue;
         xlo = std::min(xlo, s.x[i]);
         xhi = std::max(xhi, s.x[i]);
         ylo = std::min(ylo, s.y[i]);
@@ -162,29 +166,31 @@ std::string line_chart_svg(const std::vector<Panel>& panels, const std::string& 
        << svg_escape(p.title) << "</text>\n";
     for (double t : ay.ticks) {
       const double y = Y(t);
-      os << "<line x1=\"" << px(x0) << "\" x2=\"" << px(x0 + w) << "\" y1=\"" << px(y) << "\" y2=\"" << px(y) << "\" stroke=\"#e6e6e6\"/>"
-         << "<text class=\"ytick\" x=\"" << px(x0 - 5) << "\" y=\"" << px(y + 4) << "\" text-anchor=\"end\">" << tick_label(t)
-         << "</text>\n";
+      os << "<line x1=\"" << px(x0) << "\" x2=\"" << px(x0 + w) << "\" y1=\"" << px(y) << "\" y2=\"" << px(y)
+         << "\" stroke=\"#e6e6e6\"/>"
+         << "<text class=\"ytick\" x=\"" << px(x0 - 5) << "\" y=\"" << px(y + 4) << "\" text-anchor=\"end\">"
+         << tick_label(t) << "</text>\n";
     }
     for (double t : ax.ticks) {
       const double x = X(t);
-      os << "<line x1=\"" << px(x) << "\" x2=\"" << px(x) << "\" y1=\"" << px(y0) << "\" y2=\"" << px(y0 + h) << "\" stroke=\"#f2f2f2\"/>"
-         << "<text class=\"xtick\" x=\"" << px(x) << "\" y=\"" << px(y0 + h + 15) << "\" text-anchor=\"middle\">" << tick_label(t)
-         << "</text>\n";
+      os << "<line x1=\"" << px(x) << "\" x2=\"" << px(x) << "\" y1=\"" << px(y0) << "\" y2=\"" << px(y0 + h)
+         << "\" stroke=\"#f2f2f2\"/>"
+         << "<text class=\"xtick\" x=\"" << px(x) << "\" y=\"" << px(y0 + h + 15) << "\" text-anchor=\"middle\">"
+         << tick_label(t) << "</text>\n";
     }
     os << "<rect x=\"" << px(x0) << "\" y=\"" << px(y0) << "\" width=\"" << px(w) << "\" height=\"" << px(h)
        << "\" fill=\"none\" stroke=\"#888\"/>\n";
-    os << "<text x=\"" << px(x0 + w / 2) << "\" y=\"" << px(y0 + h + 34) << "\" text-anchor=\"middle\">" << svg_escape(p.x_label)
-       << "</text>\n";
-    os << "<text transform=\"translate(" << px(x0 - 52) << "," << px(y0 + h / 2) << ") rotate(-90)\" text-anchor=\"middle\">"
-       << svg_escape(p.y_label) << "</text>\n";
+    os << "<text x=\"" << px(x0 + w / 2) << "\" y=\"" << px(y0 + h + 34) << "\" text-anchor=\"middle\">"
+       << svg_escape(p.x_label) << "</text>\n";
+    os << "<text transform=\"translate(" << px(x0 - 52) << "," << px(y0 + h / 2)
+       << ") rotate(-90)\" text-anchor=\"middle\">" << svg_escape(p.y_label) << "</text>\n";
     for (const Marker& m : p.markers) {
       const double x = X(m.x);
-      os << "<line class=\"marker\" data-x=\"" << m.x << "\" x1=\"" << px(x) << "\" x2=\"" << px(x) << "\" y1=\"" << px(y0)
-         << "\" y2=\"" << px(y0 + h) << "\" stroke=\"#555\" stroke-dasharray=\"2,3\"/>";
+      os << "<line class=\"marker\" data-x=\"" << m.x << "\" x1=\"" << px(x) << "\" x2=\"" << px(x) << "\" y1=\""
+         << px(y0) << "\" y2=\"" << px(y0 + h) << "\" stroke=\"#555\" stroke-dasharray=\"2,3\"/>";
       const bool right = x < x0 + w / 2;  // the label on the side with more room
-      os << "<text x=\"" << px(x + (right ? 4 : -4)) << "\" y=\"" << px(y0 + 12) << "\" text-anchor=\"" << (right ? "start" : "end")
-         << "\" fill=\"#333\" font-size=\"10\">" << svg_escape(m.label) << "</text>\n";
+      os << "<text x=\"" << px(x + (right ? 4 : -4)) << "\" y=\"" << px(y0 + 12) << "\" text-anchor=\""
+         << (right ? "start" : "end") << "\" fill=\"#333\" font-size=\"10\">" << svg_escape(m.label) << "</text>\n";
     }
     for (const Series& s : p.series) {
       const char* colour = colour_of(s);
@@ -202,9 +208,11 @@ std::string line_chart_svg(const std::vector<Panel>& panels, const std::string& 
   }
   for (size_t i = 0; i < legend.size(); ++i) {
     const double x = legend_pos[i].first, y = legend_top + legend_pos[i].second * 18 + 10;
-    os << "<line x1=\"" << px(x) << "\" x2=\"" << px(x + 26) << "\" y1=\"" << px(y - 4) << "\" y2=\"" << px(y - 4) << "\" stroke=\""
-       << kColours[i % 8] << "\" stroke-width=\"2.5\"" << (legend[i].dashed ? " stroke-dasharray=\"5,3\"" : "") << "/>";
-    os << "<text class=\"legend\" x=\"" << px(x + 32) << "\" y=\"" << px(y) << "\">" << svg_escape(legend[i].name) << "</text>\n";
+    os << "<line x1=\"" << px(x) << "\" x2=\"" << px(x + 26) << "\" y1=\"" << px(y - 4) << "\" y2=\"" << px(y - 4)
+       << "\" stroke=\"" << kColours[i % 8] << "\" stroke-width=\"2.5\""
+       << (legend[i].dashed ? " stroke-dasharray=\"5,3\"" : "") << "/>";
+    os << "<text class=\"legend\" x=\"" << px(x + 32) << "\" y=\"" << px(y) << "\">" << svg_escape(legend[i].name)
+       << "</text>\n";
   }
   if (!note.empty())
     os << "<text x=\"20\" y=\"" << px(height - 8) << "\" fill=\"#555\">" << svg_escape(note) << "</text>\n";
@@ -244,7 +252,8 @@ std::string stacked_bar_svg(const std::vector<BarGroup>& groups, const std::vect
   std::ostringstream os;
   os << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << px(width) << "\" height=\"" << px(height)
      << "\" font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-  os << "<text x=\"" << px(width / 2) << "\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">" << svg_escape(title) << "</text>\n";
+  os << "<text x=\"" << px(width / 2) << "\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">" << svg_escape(title)
+     << "</text>\n";
   for (double t : ax.ticks) {
     os << "<line x1=\"" << px(X(t)) << "\" x2=\"" << px(X(t)) << "\" y1=\"" << px(top - 4) << "\" y2=\"" << px(axis_y)
        << "\" stroke=\"#e6e6e6\"/><text class=\"xtick\" x=\"" << px(X(t)) << "\" y=\"" << px(axis_y + 14)
@@ -252,19 +261,19 @@ std::string stacked_bar_svg(const std::vector<BarGroup>& groups, const std::vect
   }
   os << "<line x1=\"" << px(ml) << "\" x2=\"" << px(width - mr) << "\" y1=\"" << px(axis_y) << "\" y2=\"" << px(axis_y)
      << "\" stroke=\"#888\"/>\n";
-  os << "<text x=\"" << px((ml + width - mr) / 2) << "\" y=\"" << px(axis_y + 30) << "\" text-anchor=\"middle\">" << svg_escape(unit)
-     << "</text>\n";
+  os << "<text x=\"" << px((ml + width - mr) / 2) << "\" y=\"" << px(axis_y + 30) << "\" text-anchor=\"middle\">"
+     << svg_escape(unit) << "</text>\n";
   for (size_t gi = 0; gi < groups.size(); ++gi) {
     const double y = top + double(gi) * (bar + gap);
-    os << "<text x=\"" << px(ml - 6) << "\" y=\"" << px(y + bar / 2 + 4) << "\" text-anchor=\"end\">" << svg_escape(groups[gi].name)
-       << "</text>\n";
+    os << "<text x=\"" << px(ml - 6) << "\" y=\"" << px(y + bar / 2 + 4) << "\" text-anchor=\"end\">"
+       << svg_escape(groups[gi].name) << "</text>\n";
     double at = 0;
     for (size_t si = 0; si < groups[gi].values.size(); ++si) {
       const double v = groups[gi].values[si];
-      os << "<rect class=\"bar\" data-group=\"" << svg_escape(groups[gi].name) << "\" data-segment=\"" << svg_escape(segments[si])
-         << "\" data-value=\"" << v << "\" x=\"" << px(X(at)) << "\" y=\"" << px(y) << "\" width=\"" << px(X(at + v) - X(at))
-         << "\" height=\"" << px(bar) << "\" fill=\"" << kColours[si % 8] << "\"><title>" << svg_escape(segments[si]) << ": "
-         << tick_label(v) << "</title></rect>\n";
+      os << "<rect class=\"bar\" data-group=\"" << svg_escape(groups[gi].name) << "\" data-segment=\""
+         << svg_escape(segments[si]) << "\" data-value=\"" << v << "\" x=\"" << px(X(at)) << "\" y=\"" << px(y)
+         << "\" width=\"" << px(X(at + v) - X(at)) << "\" height=\"" << px(bar) << "\" fill=\"" << kColours[si % 8]
+         << "\"><title>" << svg_escape(segments[si]) << ": " << tick_label(v) << "</title></rect>\n";
       at += v;
     }
     char total[32];
@@ -273,8 +282,10 @@ std::string stacked_bar_svg(const std::vector<BarGroup>& groups, const std::vect
   }
   for (size_t si = 0; si < segments.size(); ++si) {
     const double x = pos[si].first, y = legend_top + pos[si].second * 18 + 10;
-    os << "<rect x=\"" << px(x) << "\" y=\"" << px(y - 9) << "\" width=\"11\" height=\"11\" fill=\"" << kColours[si % 8] << "\"/>";
-    os << "<text class=\"legend\" x=\"" << px(x + 16) << "\" y=\"" << px(y) << "\">" << svg_escape(segments[si]) << "</text>\n";
+    os << "<rect x=\"" << px(x) << "\" y=\"" << px(y - 9) << "\" width=\"11\" height=\"11\" fill=\"" << kColours[si % 8]
+       << "\"/>";
+    os << "<text class=\"legend\" x=\"" << px(x + 16) << "\" y=\"" << px(y) << "\">" << svg_escape(segments[si])
+       << "</text>\n";
   }
   os << "</svg>\n";
   return os.str();
@@ -286,7 +297,8 @@ std::string heatmap_svg(const Heatmap& hm) {
   for (const std::string& r : hm.rows) row_w = std::max(row_w, text_width(r) + 10);
   for (const std::string& c : hm.cols) col_h = std::max(col_h, text_width(c) * 0.75 + 14);  // rotated 45 degrees
   const double cell = std::max(14.0, std::min(44.0, 560.0 / double(std::max<size_t>(1, std::max(R, C)))));
-  const double x0 = row_w + 30, y0 = 40 + col_h, width = x0 + cell * double(C) + 40, height = y0 + cell * double(R) + 40;
+  const double x0 = row_w + 30, y0 = 40 + col_h, width = x0 + cell * double(C) + 40,
+               height = y0 + cell * double(R) + 40;
   double lo = 1e300, hi = -1e300;
   bool integers = true;
   for (double v : hm.values) {
@@ -299,33 +311,35 @@ std::string heatmap_svg(const Heatmap& hm) {
   std::ostringstream os;
   os << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << px(width) << "\" height=\"" << px(height)
      << "\" font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-  os << "<text x=\"" << px(width / 2) << "\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">" << svg_escape(hm.title) << "</text>\n";
+  os << "<text x=\"" << px(width / 2) << "\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">" << svg_escape(hm.title)
+     << "</text>\n";
   for (size_t c = 0; c < C; ++c) {
     const double x = x0 + (double(c) + 0.5) * cell;
-    os << "<text class=\"col\" transform=\"translate(" << px(x + 3) << "," << px(y0 - 5) << ") rotate(-45)\">" << svg_escape(hm.cols[c])
-       << "</text>\n";
+    os << "<text class=\"col\" transform=\"translate(" << px(x + 3) << "," << px(y0 - 5) << ") rotate(-45)\">"
+       << svg_escape(hm.cols[c]) << "</text>\n";
   }
   for (size_t r = 0; r < R; ++r) {
     const double y = y0 + (double(r) + 0.5) * cell;
-    os << "<text class=\"row\" x=\"" << px(x0 - 5) << "\" y=\"" << px(y + 4) << "\" text-anchor=\"end\">" << svg_escape(hm.rows[r])
-       << "</text>\n";
+    os << "<text class=\"row\" x=\"" << px(x0 - 5) << "\" y=\"" << px(y + 4) << "\" text-anchor=\"end\">"
+       << svg_escape(hm.rows[r]) << "</text>\n";
     for (size_t c = 0; c < C; ++c) {
       const double v = hm.values[r * C + c];
       const double t = hi > lo && std::isfinite(v) ? (v - lo) / (hi - lo) : 0;
       // white (t = 0) to #08306b (t = 1)
-      const int red = static_cast<int>(std::lround(255 + t * (8 - 255))), green = static_cast<int>(std::lround(255 + t * (48 - 255))),
+      const int red = static_cast<int>(std::lround(255 + t * (8 - 255))),
+                green = static_cast<int>(std::lround(255 + t * (48 - 255))),
                 blue = static_cast<int>(std::lround(255 + t * (107 - 255)));
       char fill[8];
       std::snprintf(fill, sizeof fill, "#%02x%02x%02x", red, green, blue);
       os << "<rect class=\"cell\" data-row=\"" << r << "\" data-col=\"" << c << "\" data-value=\"" << v << "\" x=\""
-         << px(x0 + double(c) * cell) << "\" y=\"" << px(y0 + double(r) * cell) << "\" width=\"" << px(cell) << "\" height=\""
-         << px(cell) << "\" fill=\"" << fill << "\" stroke=\"#ddd\" stroke-width=\"0.5\"/>";
+         << px(x0 + double(c) * cell) << "\" y=\"" << px(y0 + double(r) * cell) << "\" width=\"" << px(cell)
+         << "\" height=\"" << px(cell) << "\" fill=\"" << fill << "\" stroke=\"#ddd\" stroke-width=\"0.5\"/>";
       if (hm.annotate && cell >= 22) {
         char text[32];
         std::snprintf(text, sizeof text, integers ? "%.0f" : "%.2f", v);
         os << "<text x=\"" << px(x0 + (double(c) + 0.5) * cell) << "\" y=\"" << px(y0 + (double(r) + 0.5) * cell + 4)
-           << "\" text-anchor=\"middle\" font-size=\"" << (cell >= 34 ? 11 : 9) << "\" fill=\"" << (t > 0.55 ? "white" : "#222")
-           << "\">" << text << "</text>";
+           << "\" text-anchor=\"middle\" font-size=\"" << (cell >= 34 ? 11 : 9) << "\" fill=\""
+           << (t > 0.55 ? "white" : "#222") << "\">" << text << "</text>";
       }
     }
     os << "\n";

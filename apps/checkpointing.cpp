@@ -159,7 +159,8 @@ Resumed resume_training(const std::string& path, vit::Deit& model, nn::Optimizer
 LoadedModel load_model(const std::string& path) {
   nn::SafetensorsFile f = nn::load_safetensors(path);
   auto it = f.metadata.find("vitality_model");
-  VT_CHECK(it != f.metadata.end(), path, ": no 'vitality_model' metadata (not written by vitality train?); "
+  VT_CHECK(it != f.metadata.end(), path,
+           ": no 'vitality_model' metadata (not written by vitality train?); "
            "pass --model and the data flags to build the model by hand");
   LoadedModel m;
   m.card = Json::parse(it->second);

@@ -37,7 +37,8 @@ struct Resumed {
   int64_t world_size = 1;   // processes that wrote the checkpoint
   Json args;                // the settings of the run that wrote it (settings_json)
 };
-Resumed resume_training(const std::string& path, vit::Deit& model, nn::Optimizer& opt, nn::ModelEma* ema, Progress& progress);
+Resumed resume_training(const std::string& path, vit::Deit& model, nn::Optimizer& opt, nn::ModelEma* ema,
+                        Progress& progress);
 
 // A model built from a checkpoint's card (no flags needed), with its weights loaded.
 struct LoadedModel {

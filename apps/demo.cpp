@@ -49,17 +49,16 @@ int run_demo(int argc, char** argv) {
     const float b = 1.0f / std::sqrt(static_cast<float>(fan_in));
     return uniform(s, -b, b, &gen).set_requires_grad();
   };
-  std::vector<Tensor> params = {init({2, hidden}, 2), init({hidden}, 2), init({hidden, C}, hidden),
-                                init({C}, hidden)};
+  std::vector<Tensor> params = {init({2, hidden}, 2), init({hidden}, 2), init({hidden, C}, hidden), init({C}, hidden)};
   std::vector<Tensor> velocity;
   for (const Tensor& p : params) velocity.push_back(zeros(p.shape()));
 
-  std::printf("demo: MLP 2 -> %d -> %d on %d spiral points, %d threads, %s\n", hidden, C, N,
-              num_threads(), blas_info().c_str());
+  std::printf("demo: MLP 2 -> %d -> %d on %d spiral points, %d threads, %s\n", hidden, C, N, num_threads(),
+              blas_info().c_str());
   float loss_value = 0;
   for (int step = 0; step <= steps; ++step) {
-    Tensor h = gelu(matmul(X, params[0]) + params[1]);   // (N,H)
-    Tensor logits = matmul(h, params[2]) + params[3];    // (N,C)
+    Tensor h = gelu(matmul(X, params[0]) + params[1]);  // (N,H)
+    Tensor logits = matmul(h, params[2]) + params[3];   // (N,C)
     Tensor loss = cross_entropy(logits, y);
     loss_value = loss.item();
     if (!std::isfinite(loss_value)) throw Error(str_cat("demo: loss became ", loss_value, " at step ", step));

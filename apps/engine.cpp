@@ -80,7 +80,8 @@ void accumulate_density(const std::vector<std::vector<double>>& d, Progress& p) 
 }  // namespace
 
 double training_progress(const TrainArgs& a, int64_t epoch, int64_t step, int64_t steps_per_epoch) {
-  return static_cast<double>(epoch * steps_per_epoch + step) / static_cast<double>(std::max<int64_t>(1, a.epochs * steps_per_epoch - 1));
+  return static_cast<double>(epoch * steps_per_epoch + step) /
+         static_cast<double>(std::max<int64_t>(1, a.epochs * steps_per_epoch - 1));
 }
 
 float residual_weight_at(const TrainArgs& a, const vit::AttentionKindSpec& kind, int64_t epoch, int64_t step,
@@ -187,9 +188,10 @@ void check_memory(const vit::Deit& model, int64_t batch_size) {
   const double need = per_image * batch_size + 4.0 * 5 * double(model.num_parameters());
   const double avail = available_memory_bytes();
   if (avail > 0 && need > avail)
-    throw UsageError(str_cat("--batch-size ", batch_size, ": a training step needs about ", std::lround(need / 1e9 * 10) / 10.0,
-                             " GB (", std::lround(per_image / 1e6), " MB of activations per image), more than the ",
-                             std::lround(avail / 1e9 * 10) / 10.0, " GB this machine has available; lower --batch-size"));
+    throw UsageError(str_cat("--batch-size ", batch_size, ": a training step needs about ",
+                             std::lround(need / 1e9 * 10) / 10.0, " GB (", std::lround(per_image / 1e6),
+                             " MB of activations per image), more than the ", std::lround(avail / 1e9 * 10) / 10.0,
+                             " GB this machine has available; lower --batch-size"));
 }
 
 EpochStats train_one_epoch(TrainContext& c, Progress& p) {
@@ -260,8 +262,8 @@ EpochStats train_one_epoch(TrainContext& c, Progress& p) {
     } else if (tty) {
       const int width = 30, done = static_cast<int>(width * (step + 1) / limit);
       std::printf("\r%s [%s%s] %lld/%lld loss %.4f", header.c_str(), std::string(done, '#').c_str(),
-                  std::string(width - done, '.').c_str(), static_cast<long long>(step + 1), static_cast<long long>(limit),
-                  loss_meter.median());
+                  std::string(width - done, '.').c_str(), static_cast<long long>(step + 1),
+                  static_cast<long long>(limit), loss_meter.median());
     }
     std::fflush(stdout);
     // Ctrl-C reaches the ranks at different moments: they agree to stop after the same step.
@@ -290,7 +292,8 @@ EpochStats train_one_epoch(TrainContext& c, Progress& p) {
     std::printf("Averaged stats: lr: %.6f  loss: %.4f (%.4f)  wait: %.1f s (%.1f%%)", st.train_lr, loss_meter.median(),
                 st.train_loss, st.wait_seconds, 100 * st.wait_seconds / std::max(st.seconds, 1e-9));
     if (dist::world_size() > 1)
-      std::printf("  allreduce: %.1f s (%.1f%%)", st.allreduce_seconds, 100 * st.allreduce_seconds / std::max(st.seconds, 1e-9));
+      std::printf("  allreduce: %.1f s (%.1f%%)", st.allreduce_seconds,
+                  100 * st.allreduce_seconds / std::max(st.seconds, 1e-9));
     std::printf("\n");
   }
   return st;
@@ -335,10 +338,11 @@ EvalStats evaluate(vit::Deit& model, data::DataLoader& loader, int log_interval,
     iter_time.update(since(t_iter));
     t_iter = Clock::now();
     if (verbose && (i % log_interval == 0 || i + 1 == total)) {
-      std::printf("Test:  %s  eta: %s  loss: %.4f (%.4f)  acc1: %.4f (%.4f)  acc5: %.4f (%.4f)  time: %.4f  data: %.4f\n",
-                  progress_index(i, total).c_str(), format_duration(iter_time.global_avg() * (total - i - 1)).c_str(),
-                  loss_meter.median(), loss_meter.global_avg(), acc1_meter.median(), acc1_meter.global_avg(),
-                  acc5_meter.median(), acc5_meter.global_avg(), iter_time.median(), data_time.median());
+      std::printf(
+          "Test:  %s  eta: %s  loss: %.4f (%.4f)  acc1: %.4f (%.4f)  acc5: %.4f (%.4f)  time: %.4f  data: %.4f\n",
+          progress_index(i, total).c_str(), format_duration(iter_time.global_avg() * (total - i - 1)).c_str(),
+          loss_meter.median(), loss_meter.global_avg(), acc1_meter.median(), acc1_meter.global_avg(),
+          acc5_meter.median(), acc5_meter.global_avg(), iter_time.median(), data_time.median());
       std::fflush(stdout);
     }
   }
@@ -356,7 +360,8 @@ EvalStats evaluate(vit::Deit& model, data::DataLoader& loader, int log_interval,
   st.acc5 = st.images ? 100.0 * correct5 / st.images : 0;
   if (verbose) {
     const double secs = since(t0);
-    std::printf("Test: Total time: %s (%.4f s / it)\n", format_duration(secs).c_str(), secs / std::max<int64_t>(batches, 1));
+    std::printf("Test: Total time: %s (%.4f s / it)\n", format_duration(secs).c_str(),
+                secs / std::max<int64_t>(batches, 1));
     std::printf("* Acc@1 %.3f Acc@5 %.3f loss %.3f\n", st.acc1, st.acc5, st.loss);
     std::fflush(stdout);
   }

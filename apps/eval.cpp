@@ -76,7 +76,8 @@ int run_eval(int argc, char** argv) {
       std::snprintf(row, sizeof row, "%s,%.3f,%.3f,%.3f,%.3f,%.2f,%d,%.3f,%s,%s,%.4f\n", model_name.c_str(), ev.acc1,
                     100 - ev.acc1, ev.acc5, 100 - ev.acc5, static_cast<double>(params) / 1e6, m.transform.input_size,
                     a.eval_crop_ratio, interp, m.model->cfg.attn.c_str(), ev.loss);
-      out = std::string("model,top1,top1_err,top5,top5_err,param_count,img_size,crop_pct,interpolation,attn,loss\n") + row;
+      out = std::string("model,top1,top1_err,top5,top5_err,param_count,img_size,crop_pct,interpolation,attn,loss\n") +
+            row;
     }
     write_file_atomic(results_file, out);
   }

@@ -20,8 +20,9 @@ void print_table(const nn::Parameters& tensors, const std::vector<std::string>& 
   int64_t total = 0;
   for (size_t i = 0; i < tensors.size(); ++i) {
     const nn::NamedTensor& t = tensors[i];
-    std::printf("%-*s  %-5s  %-18s  %lld\n", static_cast<int>(width), t.name.c_str(), i < dtypes.size() ? dtypes[i].c_str() : "F32",
-                shape_str(t.tensor.shape()).c_str(), static_cast<long long>(t.tensor.numel()));
+    std::printf("%-*s  %-5s  %-18s  %lld\n", static_cast<int>(width), t.name.c_str(),
+                i < dtypes.size() ? dtypes[i].c_str() : "F32", shape_str(t.tensor.shape()).c_str(),
+                static_cast<long long>(t.tensor.numel()));
     total += t.tensor.numel();
   }
   std::printf("%zu tensors, %lld parameters\n", tensors.size(), static_cast<long long>(total));
@@ -48,7 +49,8 @@ int run_inspect(int argc, char** argv) {
     if (!f.metadata.empty()) {
       std::printf("metadata:\n");
       for (const auto& [k, v] : f.metadata) {
-        const std::string shown = v.size() > 200 ? v.substr(0, 200) + "... (" + std::to_string(v.size()) + " bytes)" : v;
+        const std::string shown =
+            v.size() > 200 ? v.substr(0, 200) + "... (" + std::to_string(v.size()) + " bytes)" : v;
         std::printf("  %s = %s\n", k.c_str(), shown.c_str());
       }
     }

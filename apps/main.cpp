@@ -24,16 +24,21 @@ const Command kCommands[] = {
     {"predict", vt::apps::run_predict, "top-k classes of single images"},
     {"plot", vt::apps::run_plot, "SVG chart of loss, accuracy and learning rate from log.txt files"},
     {"demo", vt::apps::run_demo, "fit a small MLP with the autograd engine and print the falling loss"},
-    {"inspect", vt::apps::run_inspect, "list the tensors, parameter count and metadata of a safetensors file or a model"},
-    {"hw", vt::apps::run_hw, "cycles, latency and energy of a forward pass on the ViTALiTy accelerator and its baselines"},
-    {"bench", vt::apps::run_bench, "inference and training throughput with timm's benchmark columns, against the BLAS roofline"},
+    {"inspect", vt::apps::run_inspect,
+     "list the tensors, parameter count and metadata of a safetensors file or a model"},
+    {"hw", vt::apps::run_hw,
+     "cycles, latency and energy of a forward pass on the ViTALiTy accelerator and its baselines"},
+    {"bench", vt::apps::run_bench,
+     "inference and training throughput with timm's benchmark columns, against the BLAS roofline"},
     {"bench-ops", vt::apps::run_bench_ops, "micro-benchmarks of core kernels against raw BLAS and copy bandwidth"},
-    {"bench-loader", vt::apps::run_bench_loader, "data-loader throughput and the data wait of DeiT training steps on JPEGs"},
+    {"bench-loader", vt::apps::run_bench_loader,
+     "data-loader throughput and the data wait of DeiT training steps on JPEGs"},
 };
 
 void usage(std::ostream& os) {
   os << "usage: vitality <command> [flags]   (vitality <command> --help for its flags)\n\ncommands:\n";
-  for (const Command& c : kCommands) os << "  " << c.name << std::string(14 - std::strlen(c.name), ' ') << c.summary << "\n";
+  for (const Command& c : kCommands)
+    os << "  " << c.name << std::string(14 - std::strlen(c.name), ' ') << c.summary << "\n";
 }
 
 std::string rank_prefix() {

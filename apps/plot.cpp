@@ -28,7 +28,8 @@ RunLog read_run_log(const std::string& dir) {
     } catch (const Error& e) {
       throw Error(str_cat(path, ":", n, ": ", e.what()));
     }
-    VT_CHECK(r.epochs.back().is_object() && r.epochs.back().find("epoch"), path, ":", n, ": not a log.txt line (no epoch)");
+    VT_CHECK(r.epochs.back().is_object() && r.epochs.back().find("epoch"), path, ":", n,
+             ": not a log.txt line (no epoch)");
   }
   VT_CHECK(!r.epochs.empty(), path, ": no epochs logged yet");
   return r;
@@ -47,7 +48,8 @@ std::string training_chart_svg(const std::vector<RunLog>& runs, const std::strin
         const Json* v = e.find(k);
         return v && v->is_number() ? v->as_double() : NAN;
       };
-      for (auto [series, key] : {std::pair{&tr, "train_loss"}, {&te, "test_loss"}, {&a, "test_acc1"}, {&l, "train_lr"}}) {
+      for (auto [series, key] :
+           {std::pair{&tr, "train_loss"}, {&te, "test_loss"}, {&a, "test_acc1"}, {&l, "train_lr"}}) {
         series->x.push_back(ep);
         series->y.push_back(get(key));
       }

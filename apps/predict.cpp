@@ -4,8 +4,8 @@
 #include <cstdio>
 
 #include "apps/checkpointing.h"
-#include "apps/train_args.h"
 #include "apps/commands.h"
+#include "apps/train_args.h"
 #include "core/autograd.h"
 #include "core/fileio.h"
 #include "core/ops.h"
@@ -40,9 +40,10 @@ int run_predict(int argc, char** argv) {
   set_num_threads(threads > 0 ? threads : hardware_threads());
   LoadedModel m = load_model(checkpoint, model, attn);
   if (p.was_set("eval-crop-ratio")) m.transform.crop_ratio = crop_ratio;
-  std::printf("%s: %s attention (evaluated as %s), %d px, resize %d px then center crop (ratio %g, %s)\n", checkpoint.c_str(),
-              m.model->cfg.attn.c_str(), m.model->attention().deployed().name, m.transform.input_size,
-              static_cast<int>(std::floor(m.transform.input_size / m.transform.crop_ratio)), m.transform.crop_ratio,
+  std::printf("%s: %s attention (evaluated as %s), %d px, resize %d px then center crop (ratio %g, %s)\n",
+              checkpoint.c_str(), m.model->cfg.attn.c_str(), m.model->attention().deployed().name,
+              m.transform.input_size, static_cast<int>(std::floor(m.transform.input_size / m.transform.crop_ratio)),
+              m.transform.crop_ratio,
               m.transform.eval_interpolation == data::Interpolation::kBicubic ? "bicubic" : "bilinear");
   const int64_t K = m.model->cfg.num_classes, k = std::min<int64_t>(topk, K);
   const int S = m.transform.input_size, C = m.transform.in_chans;

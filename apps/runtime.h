@@ -8,8 +8,8 @@
 
 namespace vt::apps {
 
-double resident_mb();        // current resident set size (/proc/self/statm)
-double peak_resident_mb();   // high-water mark (/proc/self/status VmHWM)
+double resident_mb();       // current resident set size (/proc/self/statm)
+double peak_resident_mb();  // high-water mark (/proc/self/status VmHWM)
 // Memory this process may still use: MemAvailable (/proc/meminfo), lowered to the cgroup's limit
 // (memory.max) when one is set; 0 when neither can be read.
 double available_memory_bytes();

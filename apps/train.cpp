@@ -67,29 +67,34 @@ std::unique_ptr<vit::Deit> build_model(const TrainArgs& a) {
   Generator init(static_cast<uint64_t>(a.seed));
   model->init(init);
   check_memory(*model, a.batch_size);
-  std::printf("Creating model: %s (%s attention)\nnumber of params: %lld\n", a.model == "custom" ? "custom DeiT" : a.model.c_str(),
-              a.attn.c_str(), static_cast<long long>(model->num_parameters()));
+  std::printf("Creating model: %s (%s attention)\nnumber of params: %lld\n",
+              a.model == "custom" ? "custom DeiT" : a.model.c_str(), a.attn.c_str(),
+              static_cast<long long>(model->num_parameters()));
   if (!a.finetune.empty()) {
     vit::FinetuneReport fr = vit::load_pretrained(*model, nn::load_safetensors(a.finetune));
     for (const std::string& m : fr.messages) std::printf("%s\n", m.c_str());
-    if (!fr.ignored.empty()) std::printf("ignored %zu tensors of %s not in the model\n", fr.ignored.size(), a.finetune.c_str());
+    if (!fr.ignored.empty())
+      std::printf("ignored %zu tensors of %s not in the model\n", fr.ignored.size(), a.finetune.c_str());
   }
   return model;
 }
 
 // --resume: weights, and with a state file the optimizer, EMA and progress. Returns the settings
 // of the run that wrote the checkpoint (null without a state file).
-Json resume_run(const TrainArgs& a, vit::Deit& model, nn::Optimizer& opt, std::unique_ptr<nn::ModelEma>& ema, Progress& progress) {
+Json resume_run(const TrainArgs& a, vit::Deit& model, nn::Optimizer& opt, std::unique_ptr<nn::ModelEma>& ema,
+                Progress& progress) {
   const Resumed r = resume_training(a.resume, model, opt, ema.get(), progress);
   if (!r.with_state) {
-    std::printf("Loaded weights from %s (no .state file: fresh optimizer, starting at epoch %d)\n", a.resume.c_str(), a.start_epoch);
+    std::printf("Loaded weights from %s (no .state file: fresh optimizer, starting at epoch %d)\n", a.resume.c_str(),
+                a.start_epoch);
     if (ema) ema = std::make_unique<nn::ModelEma>(model.parameters(), a.model_ema_decay);  // from the loaded weights
     return Json();
   }
   if (r.world_size != a.world_size && progress.step_in_epoch > 0) {
     // the steps of an epoch are cut differently with another number of ranks: redo this epoch
-    std::printf("Resuming with %d processes (the checkpoint was written by %lld): epoch %lld restarts from its first step\n",
-                a.world_size, static_cast<long long>(r.world_size), static_cast<long long>(progress.epoch));
+    std::printf(
+        "Resuming with %d processes (the checkpoint was written by %lld): epoch %lld restarts from its first step\n",
+        a.world_size, static_cast<long long>(r.world_size), static_cast<long long>(progress.epoch));
     progress.global_step -= progress.step_in_epoch;
     progress.restart_epoch();
   }
@@ -109,13 +114,15 @@ void report_anneal_change(const TrainArgs& a, const Json& saved, const vit::Deit
   if (const Json* e = saved.find("epochs")) before.epochs = static_cast<int>(e->as_int("epochs"));
   if (const Json* m = saved.find("sparse_anneal")) before.sparse_anneal = m->as_string("sparse_anneal");
   if (const Json* f = saved.find("sparse_anneal_end")) before.sparse_anneal_end = f->as_double("sparse_anneal_end");
-  if (before.epochs == a.epochs && before.sparse_anneal == a.sparse_anneal && before.sparse_anneal_end == a.sparse_anneal_end)
+  if (before.epochs == a.epochs && before.sparse_anneal == a.sparse_anneal &&
+      before.sparse_anneal_end == a.sparse_anneal_end)
     return;
-  std::printf("Resuming with --epochs %d --sparse-anneal %s --sparse-anneal-end %g (the checkpoint's run: %d, %s, %g): the %s "
-              "residual's weight is annealed over the new run from here on, %.4f at this step (it would have been %.4f)\n",
-              a.epochs, a.sparse_anneal.c_str(), a.sparse_anneal_end, before.epochs, before.sparse_anneal.c_str(),
-              before.sparse_anneal_end, kind.name, residual_weight_at(a, kind, p.epoch, p.step_in_epoch, steps_per_epoch),
-              residual_weight_at(before, kind, p.epoch, p.step_in_epoch, steps_per_epoch));
+  std::printf(
+      "Resuming with --epochs %d --sparse-anneal %s --sparse-anneal-end %g (the checkpoint's run: %d, %s, %g): the %s "
+      "residual's weight is annealed over the new run from here on, %.4f at this step (it would have been %.4f)\n",
+      a.epochs, a.sparse_anneal.c_str(), a.sparse_anneal_end, before.epochs, before.sparse_anneal.c_str(),
+      before.sparse_anneal_end, kind.name, residual_weight_at(a, kind, p.epoch, p.step_in_epoch, steps_per_epoch),
+      residual_weight_at(before, kind, p.epoch, p.step_in_epoch, steps_per_epoch));
 }
 
 // The evaluation after an epoch: the model's weights, or the EMA's with --eval-ema (swapped in
@@ -198,7 +205,8 @@ RunResult run_single(TrainArgs a, const Datasets& ds) {
   data::DataLoader val_loader(ds.val, loader_options(a, /*train=*/false, a.num_classes));
   if (a.eval) {
     EvalStats ev = evaluate(model, val_loader, a.log_interval, true);
-    std::printf("Accuracy of the network on the %lld test images: %.1f%%\n", static_cast<long long>(ev.images), ev.acc1);
+    std::printf("Accuracy of the network on the %lld test images: %.1f%%\n", static_cast<long long>(ev.images),
+                ev.acc1);
     res.acc1 = ev.acc1;
     res.acc5 = ev.acc5;
     return res;
@@ -228,8 +236,9 @@ RunResult run_single(TrainArgs a, const Datasets& ds) {
       const bool have = !ckpt.empty() && ::stat(ckpt.c_str(), &st) == 0;
       std::printf("%s; last good checkpoint: %s\n", e.what(),
                   ckpt.empty() ? "none (no --output_dir)"
-                  : have       ? (ckpt + " (written after the previous epoch; continue with --resume and a lower --lr)").c_str()
-                               : "none yet (the first epoch did not finish)");
+                  : have
+                      ? (ckpt + " (written after the previous epoch; continue with --resume and a lower --lr)").c_str()
+                      : "none yet (the first epoch did not finish)");
       res.exit_code = 1;
       return res;
     }
@@ -237,7 +246,8 @@ RunResult run_single(TrainArgs a, const Datasets& ds) {
       if (!ckpt.empty()) {
         save_training_checkpoint(ckpt, SaveInputs{model, *opt, ema.get(), progress, a, ds.classes});
         std::printf("\nInterrupted at epoch %lld step %lld; checkpoint saved to %s (continue with --resume %s)\n",
-                    static_cast<long long>(progress.epoch), static_cast<long long>(progress.step_in_epoch), ckpt.c_str(), ckpt.c_str());
+                    static_cast<long long>(progress.epoch), static_cast<long long>(progress.step_in_epoch),
+                    ckpt.c_str(), ckpt.c_str());
       } else {
         std::printf("\nInterrupted at epoch %lld step %lld (no --output_dir: nothing saved)\n",
                     static_cast<long long>(progress.epoch), static_cast<long long>(progress.step_in_epoch));
@@ -246,7 +256,8 @@ RunResult run_single(TrainArgs a, const Datasets& ds) {
       return res;
     }
     const EvalStats ev = evaluate_epoch(model, ema.get(), val_loader, a);
-    std::printf("Accuracy of the network on the %lld test images: %.1f%%\n", static_cast<long long>(ev.images), ev.acc1);
+    std::printf("Accuracy of the network on the %lld test images: %.1f%%\n", static_cast<long long>(ev.images),
+                ev.acc1);
     const bool best = ev.acc1 > progress.max_accuracy;  // deit: strictly better
     progress.max_accuracy = std::max(progress.max_accuracy, ev.acc1);
     std::printf("Max accuracy: %.2f%%\n", progress.max_accuracy);
@@ -256,7 +267,9 @@ RunResult run_single(TrainArgs a, const Datasets& ds) {
       Progress next = progress;
       next.epoch = finished_epoch + 1;
       save_training_checkpoint(ckpt, SaveInputs{model, *opt, ema.get(), next, a, ds.classes});
-      if (best) save_training_checkpoint(a.output_dir + "/best_checkpoint.safetensors", SaveInputs{model, *opt, ema.get(), next, a, ds.classes});
+      if (best)
+        save_training_checkpoint(a.output_dir + "/best_checkpoint.safetensors",
+                                 SaveInputs{model, *opt, ema.get(), next, a, ds.classes});
       append_log(a.output_dir, epoch_log_line(es, ev, finished_epoch, res.params, a));
     }
     res.acc1 = ev.acc1;
@@ -292,7 +305,7 @@ RunResult run_single(TrainArgs a, const Datasets& ds) {
 // from) against each rank's own; a difference ends the job naming the rank and the setting.
 void check_same_settings(const TrainArgs& a) {
   Json mine = settings_json(a);
-  mine.set("rank", 0);  // the only setting allowed to differ
+  mine.set("rank", 0);      // the only setting allowed to differ
   if (!a.resume.empty()) {  // the same file on every rank (a shared file system, or copies of one save)
     const nn::SafetensorsFile f = nn::load_safetensors(a.resume);
     auto id = f.metadata.find("checkpoint_id");
@@ -307,7 +320,8 @@ void check_same_settings(const TrainArgs& a) {
     const Json* other = ref.find(key);
     if (!other || other->dump() != value.dump())
       throw Error(str_cat("setting '", key, "' is ", value.dump(), " here but ",
-                          other ? other->dump() : std::string("absent"), " on rank 0: every rank must run the same job"));
+                          other ? other->dump() : std::string("absent"),
+                          " on rank 0: every rank must run the same job"));
   }
   throw Error("the settings differ from rank 0's");
 }
@@ -315,10 +329,12 @@ void check_same_settings(const TrainArgs& a) {
 void print_startup(const TrainArgs& a, const Datasets& ds) {
   std::printf("%s", settings_table(a).c_str());
   std::printf("effective lr: %.6g (%s)\n", effective_lr(a),
-              a.unscale_lr ? "--unscale-lr: as given" : str_cat("lr ", a.lr, " x batch ", a.batch_size, " x world ", a.world_size, " / 512").c_str());
+              a.unscale_lr
+                  ? "--unscale-lr: as given"
+                  : str_cat("lr ", a.lr, " x batch ", a.batch_size, " x world ", a.world_size, " / 512").c_str());
   std::printf("%s", ds.summary.c_str());
-  std::printf("threads: %d (hardware %d), data workers: %d, BLAS: %s\n", num_threads(), hardware_threads(), a.num_workers,
-              blas_info().c_str());
+  std::printf("threads: %d (hardware %d), data workers: %d, BLAS: %s\n", num_threads(), hardware_threads(),
+              a.num_workers, blas_info().c_str());
   if (a.world_size > 1)
     std::printf("distributed: %d processes over MPI, batch %d per process (%d in all); rank 0 logs and checkpoints\n",
                 a.world_size, a.batch_size, a.batch_size * a.world_size);
@@ -357,46 +373,54 @@ int run_main_job(TrainArgs base) {
     const int S = m.transform.input_size, C = m.transform.in_chans;
     Tensor x = empty({1, C, S, S});
     data::eval_transform(*img.image, m.transform, x.data());
-    estimates.push_back(estimate_on_accelerator(*m.model, x, hw::load_arch_config(vit::attention_kind(r.name).accelerator), energy));
+    estimates.push_back(
+        estimate_on_accelerator(*m.model, x, hw::load_arch_config(vit::attention_kind(r.name).accelerator), energy));
   }
   std::ostringstream table;
   table << "\nSummary (" << base.preset << " preset, " << base.epochs << " epochs, Fashion-MNIST test set of "
         << ds.val->size() << " images)\n";
-  table << "| attention | top-1 (%) | top-5 (%) | epoch time (s) | train img/s | data wait | mask density | evaluated as |"
+  table << "| attention | top-1 (%) | top-5 (%) | epoch time (s) | train img/s | data wait | mask density | evaluated "
+           "as |"
            " accelerator | us / image | uJ / image |\n";
   table << "|---|---|---|---|---|---|---|---|---|---|---|\n";
   char row[512];
   for (size_t i = 0; i < results.size(); ++i) {
     const RunResult& r = results[i];
-    std::snprintf(row, sizeof row, "| %s | %.2f | %.2f | %.1f | %.0f | %.1f%% | %s | %s | %s | %.2f | %.3f |\n", r.name.c_str(),
-                  r.acc1, r.acc5, r.epoch_seconds, r.images_per_s, 100 * r.wait_fraction,
+    std::snprintf(row, sizeof row, "| %s | %.2f | %.2f | %.1f | %.0f | %.1f%% | %s | %s | %s | %.2f | %.3f |\n",
+                  r.name.c_str(), r.acc1, r.acc5, r.epoch_seconds, r.images_per_s, 100 * r.wait_fraction,
                   std::isnan(r.mean_density) ? "-" : str_cat(std::round(r.mean_density * 1000) / 1000).c_str(),
-                  evaluated_as(r.name).c_str(), estimates[i].arch_name.c_str(),
-                  estimates[i].latency_s * 1e6, estimates[i].energy_pj() * 1e-6);
+                  evaluated_as(r.name).c_str(), estimates[i].arch_name.c_str(), estimates[i].latency_s * 1e6,
+                  estimates[i].energy_pj() * 1e-6);
     table << row;
   }
   if (!std::isnan(results[1].acc1_sparse_kept)) {
-    std::snprintf(row, sizeof row, "ViTALiTy with its sparse part kept at evaluation: %.2f%% (dropping it costs %.2f points)\n",
+    std::snprintf(row, sizeof row,
+                  "ViTALiTy with its sparse part kept at evaluation: %.2f%% (dropping it costs %.2f points)\n",
                   results[1].acc1_sparse_kept, results[1].acc1_sparse_kept - results[1].acc1);
     table << row;
   } else if (base.sparse_anneal == "cosine") {
-    std::snprintf(row, sizeof row,
-                  "ViTALiTy: the exp residual (on pairs kept at threshold %g; mask density %.3f, the mean over the %lld steps "
-                  "that used the mask) was annealed from weight 1 to 0 over the first %.0f%% of training, so the trained model "
-                  "is the deployed Taylor-only one\n",
-                  base.sparse_threshold, results[1].mean_density, static_cast<long long>(results[1].masked_steps),
-                  100 * base.sparse_anneal_end);
+    std::snprintf(
+        row, sizeof row,
+        "ViTALiTy: the exp residual (on pairs kept at threshold %g; mask density %.3f, the mean over the %lld steps "
+        "that used the mask) was annealed from weight 1 to 0 over the first %.0f%% of training, so the trained model "
+        "is the deployed Taylor-only one\n",
+        base.sparse_threshold, results[1].mean_density, static_cast<long long>(results[1].masked_steps),
+        100 * base.sparse_anneal_end);
     table << row;
   }
-  std::snprintf(row, sizeof row, "ViTALiTy (Taylor-only) vs softmax: %+.2f points\n", results[1].acc1 - results[0].acc1);
+  std::snprintf(row, sizeof row, "ViTALiTy (Taylor-only) vs softmax: %+.2f points\n",
+                results[1].acc1 - results[0].acc1);
   table << row;
   const int64_t tokens = model_config(base).tokens(), head_dim = base.embed_dim / base.num_heads;
-  std::snprintf(row, sizeof row,
-                "Accelerator estimates (vitality hw, batch 1): attention %.2f us with ViTALiTy's Taylor steps against %.2f us with "
-                "softmax; at %lld tokens and head dim %lld Taylor saves MACs only by n/d = %.2fx (3.1x for DeiT at 224 px, "
-                "see hwmodel/README.md)\n",
-                estimates[1].attention_cycles / estimates[1].clock_hz * 1e6, estimates[0].attention_cycles / estimates[0].clock_hz * 1e6,
-                static_cast<long long>(tokens), static_cast<long long>(head_dim), double(tokens) / double(head_dim));
+  std::snprintf(
+      row, sizeof row,
+      "Accelerator estimates (vitality hw, batch 1): attention %.2f us with ViTALiTy's Taylor steps against %.2f us "
+      "with "
+      "softmax; at %lld tokens and head dim %lld Taylor saves MACs only by n/d = %.2fx (3.1x for DeiT at 224 px, "
+      "see hwmodel/README.md)\n",
+      estimates[1].attention_cycles / estimates[1].clock_hz * 1e6,
+      estimates[0].attention_cycles / estimates[0].clock_hz * 1e6, static_cast<long long>(tokens),
+      static_cast<long long>(head_dim), double(tokens) / double(head_dim));
   table << row;
   std::printf("%s", table.str().c_str());
   write_file_atomic(base.output_dir + "/summary.md", table.str());
@@ -406,7 +430,8 @@ int run_main_job(TrainArgs base) {
     l.name = r.name;
     logs.push_back(l);
   }
-  write_file_atomic(base.output_dir + "/training.svg", training_chart_svg(logs, "Fashion-MNIST: softmax, ViTALiTy, Taylor"));
+  write_file_atomic(base.output_dir + "/training.svg",
+                    training_chart_svg(logs, "Fashion-MNIST: softmax, ViTALiTy, Taylor"));
   std::printf("wrote %s/summary.md and %s/training.svg\n", base.output_dir.c_str(), base.output_dir.c_str());
   return 0;
 }
@@ -415,8 +440,9 @@ int run_main_job(TrainArgs base) {
 
 int run_train(int argc, char** argv) {
   TrainArgs a;
-  ArgParser p("train", "Train (or with --eval, evaluate) a DeiT with deit's recipe. Without --data-path: the Fashion-MNIST "
-                       "main job (softmax, ViTALiTy and Taylor attention compared).");
+  ArgParser p("train",
+              "Train (or with --eval, evaluate) a DeiT with deit's recipe. Without --data-path: the Fashion-MNIST "
+              "main job (softmax, ViTALiTy and Taylor attention compared).");
   add_train_flags(p, a);
   if (!p.parse(argc, argv, 2)) return 0;
   const bool main_job = a.data_path.empty() && !p.was_set("data-set") && !p.was_set("attn") && !p.was_set("vitality") &&

@@ -29,13 +29,15 @@ void add_train_flags(ArgParser& p, TrainArgs& a) {
   p.add("drop", &a.drop, "dropout rate");
   p.add("drop-path", &a.drop_path, "stochastic depth rate (rises linearly over the blocks)");
   add_attention_flag(p, &a.attn, "attention kind");
-  p.add_action("vitality", [&a] { a.attn = "vitality"; }, "same as --attn vitality (ViTALiTy's flag)");
+  p.add_action(
+      "vitality", [&a] { a.attn = "vitality"; }, "same as --attn vitality (ViTALiTy's flag)");
   p.add("sparse-threshold", &a.sparse_threshold, "sparse/vitality: keep predicted probabilities above this");
   p.add_flag("eval-sparse", &a.eval_sparse, "vitality: keep the sparse part at evaluation (default: Taylor only)");
   p.add_choice("sparse-anneal", &a.sparse_anneal, {"cosine", "none"},
                "vitality: lower the exp residual's weight from 1 to 0 over training (cosine) so training ends on "
                "the deployed Taylor-only model, or keep it at 1 (none)");
-  p.add("sparse-anneal-end", &a.sparse_anneal_end, "vitality: the fraction of training at which the residual weight reaches 0");
+  p.add("sparse-anneal-end", &a.sparse_anneal_end,
+        "vitality: the fraction of training at which the residual weight reaches 0");
   p.add_flag("model-ema", &a.model_ema, "keep an exponential moving average of the weights");
   p.add("model-ema-decay", &a.model_ema_decay, "EMA decay");
   p.add_flag("eval-ema", &a.eval_ema, "evaluate the EMA weights instead of the model's");
@@ -54,13 +56,15 @@ void add_train_flags(ArgParser& p, TrainArgs& a) {
   p.add("warmup-epochs", &a.warmup_epochs, "epochs of linear warmup (fractions allowed)");
   p.add("decay-epochs", &a.decay_epochs, "step schedule: epochs between decays");
   p.add("decay-rate", &a.decay_rate, "step schedule: factor per decay");
-  p.add_flag("sched-on-updates", &a.sched_on_updates, "step the schedule every update (timm) instead of every epoch (deit)");
+  p.add_flag("sched-on-updates", &a.sched_on_updates,
+             "step the schedule every update (timm) instead of every epoch (deit)");
   // augmentation
   p.add("aa", &a.aa, "RandAugment policy, e.g. rand-m9-mstd0.5-inc1 ('none' = off)");
   p.add("smoothing", &a.smoothing, "label smoothing");
   p.add_choice("train-interpolation", &a.train_interpolation, {"bicubic", "bilinear"}, "resampling in training");
   p.add("reprob", &a.reprob, "random erasing probability");
-  p.add("crop-padding", &a.crop_padding, "images of 32 px or less: RandomCrop with this padding instead of RandomResizedCrop (0 = off)");
+  p.add("crop-padding", &a.crop_padding,
+        "images of 32 px or less: RandomCrop with this padding instead of RandomResizedCrop (0 = off)");
   p.add_choice("remode", &a.remode, {"pixel"}, "random erasing mode");
   p.add("recount", &a.recount, "random erasing count (1)");
   p.add("color-jitter", &a.color_jitter, "accepted for deit parity; not used while --aa is set (as timm 0.3)");
@@ -73,7 +77,8 @@ void add_train_flags(ArgParser& p, TrainArgs& a) {
   p.add_flag("repeated-aug", &a.repeated_aug, "not supported (deit uses it only with several processes)");
   // data
   p.add("data-path", &a.data_path, "dataset root (none: Fashion-MNIST from /usr/share/datasets/fashion-mnist)");
-  p.add_choice("data-set", &a.data_set, {"IMNET", "TINYIMNET", "FMNIST"}, "IMNET = any ImageFolder (classes from the folders)");
+  p.add_choice("data-set", &a.data_set, {"IMNET", "TINYIMNET", "FMNIST"},
+               "IMNET = any ImageFolder (classes from the folders)");
   p.add("train-split", &a.train_split, "train folder name");
   p.add("val-split", &a.val_split, "validation folder name");
   p.add("class-map", &a.class_map, "file with one class per line: train on this subset (timm's --class-map)");
@@ -154,7 +159,8 @@ void validate(const TrainArgs& a) {
   };
   need(a.batch_size > 0, str_cat("--batch-size ", a.batch_size, " must be positive"));
   need(a.epochs > 0, str_cat("--epochs ", a.epochs, " must be positive"));
-  need(a.start_epoch >= 0 && a.start_epoch <= a.epochs, str_cat("--start_epoch ", a.start_epoch, " must lie in [0, --epochs]"));
+  need(a.start_epoch >= 0 && a.start_epoch <= a.epochs,
+       str_cat("--start_epoch ", a.start_epoch, " must lie in [0, --epochs]"));
   need(a.input_size > 0, str_cat("--input-size ", a.input_size, " must be positive"));
   need(a.in_chans == 1 || a.in_chans == 3, str_cat("--in-chans ", a.in_chans, ": 1 or 3"));
   need(a.lr > 0 && a.min_lr >= 0 && a.warmup_lr >= 0, "--lr must be positive, --min-lr and --warmup-lr not negative");
@@ -178,7 +184,8 @@ void validate(const TrainArgs& a) {
   need(a.opt_eps > 0, "--opt-eps must be positive");
   need(!a.clip_grad || *a.clip_grad > 0, "--clip-grad must be positive");
   need(a.model_ema_decay >= 0 && a.model_ema_decay <= 1, "--model-ema-decay must lie in [0, 1]");
-  need(a.eval_crop_ratio > 0 && a.eval_crop_ratio <= 1, str_cat("--eval-crop-ratio ", a.eval_crop_ratio, " must lie in (0, 1]"));
+  need(a.eval_crop_ratio > 0 && a.eval_crop_ratio <= 1,
+       str_cat("--eval-crop-ratio ", a.eval_crop_ratio, " must lie in (0, 1]"));
   need(a.num_workers >= 0, "--num_workers must not be negative");
   need(a.threads >= 0, "--threads must not be negative");
   need(a.log_interval > 0, "--log-interval must be positive");
@@ -197,8 +204,8 @@ void validate(const TrainArgs& a) {
   need(!mixing || a.batch_size % 2 == 0, str_cat("--batch-size ", a.batch_size, " must be even with mixup/cutmix"));
   if (a.model == "custom") {
     need(a.patch_size > 0 && a.embed_dim > 0 && a.depth > 0 && a.num_heads > 0, "--model custom needs positive sizes");
-    need(a.embed_dim % a.num_heads == 0,
-         str_cat("--num-heads ", a.num_heads, " does not divide --embed-dim ", a.embed_dim, " (the head dim must be an integer)"));
+    need(a.embed_dim % a.num_heads == 0, str_cat("--num-heads ", a.num_heads, " does not divide --embed-dim ",
+                                                 a.embed_dim, " (the head dim must be an integer)"));
   } else {
     try {
       vit::deit_config(a.model);
@@ -208,9 +215,7 @@ void validate(const TrainArgs& a) {
   }
 }
 
-double effective_lr(const TrainArgs& a) {
-  return a.unscale_lr ? a.lr : a.lr * a.batch_size * a.world_size / 512.0;
-}
+double effective_lr(const TrainArgs& a) { return a.unscale_lr ? a.lr : a.lr * a.batch_size * a.world_size / 512.0; }
 
 vit::DeitConfig model_config(const TrainArgs& a) {
   vit::DeitConfig c;

@@ -62,8 +62,8 @@ const char* Tensor::op_name() const { return is_leaf() ? "" : impl_->grad_fn->op
 
 Tensor& Tensor::set_requires_grad(bool on) {
   VT_CHECK(defined(), "set_requires_grad: undefined tensor");
-  VT_CHECK(is_leaf(), "set_requires_grad: only leaves can be marked; this tensor was produced by '",
-           op_name(), "' (use detach() to start a new leaf)");
+  VT_CHECK(is_leaf(), "set_requires_grad: only leaves can be marked; this tensor was produced by '", op_name(),
+           "' (use detach() to start a new leaf)");
   impl_->requires_grad = on;
   return *this;
 }
@@ -140,7 +140,8 @@ struct BackwardFlag {
 };
 
 void run_backward(const Tensor& root, Tensor seed) {
-  VT_CHECK(root.requires_grad(), "backward: this tensor does not require grad (no input had "
+  VT_CHECK(root.requires_grad(),
+           "backward: this tensor does not require grad (no input had "
            "requires_grad set, or it was computed under NoGradGuard)");
   VT_CHECK(seed.shape() == root.shape(), "backward: seed gradient of shape ", shape_str(seed.shape()),
            " for a tensor of shape ", shape_str(root.shape()));
@@ -150,7 +151,8 @@ void run_backward(const Tensor& root, Tensor seed) {
     return;
   }
   const std::shared_ptr<Node>& root_node = root.impl()->grad_fn;
-  VT_CHECK(!root_node->released, "backward: the graph behind this tensor was already freed by an "
+  VT_CHECK(!root_node->released,
+           "backward: the graph behind this tensor was already freed by an "
            "earlier backward(); run the forward pass again");
   BackwardFlag flag;
   Trace* trace = active_trace();
@@ -158,8 +160,10 @@ void run_backward(const Tensor& root, Tensor seed) {
   std::vector<std::shared_ptr<Node>> order = topological_order(root_node);
   root_node->grad = seed.detach();
   for (const std::shared_ptr<Node>& node : order) {
-    VT_CHECK(!node->released, "backward: part of this graph was already freed by an earlier "
-             "backward() (op '", node->op, "'); run the forward pass again");
+    VT_CHECK(!node->released,
+             "backward: part of this graph was already freed by an earlier "
+             "backward() (op '",
+             node->op, "'); run the forward pass again");
     Tensor grad_out = std::move(node->grad);
     if (grad_out.defined()) {
       const auto t0 = timing ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
@@ -180,8 +184,8 @@ void run_backward(const Tensor& root, Tensor seed) {
         Tensor g = std::move(grads[i]);
         const Tensor& in = node->inputs[i];
         if (!g.defined() || !in.defined() || !in.requires_grad()) continue;
-        VT_CHECK(g.shape() == in.shape(), "backward of '", node->op, "': gradient of shape ",
-                 shape_str(g.shape()), " for input ", i, " of shape ", shape_str(in.shape()));
+        VT_CHECK(g.shape() == in.shape(), "backward of '", node->op, "': gradient of shape ", shape_str(g.shape()),
+                 " for input ", i, " of shape ", shape_str(in.shape()));
         if (in.impl()->grad_fn) accumulate(in.impl()->grad_fn->grad, std::move(g));
         else accumulate(in.impl()->grad, std::move(g));
       }
@@ -197,8 +201,8 @@ void run_backward(const Tensor& root, Tensor seed) {
 
 void Tensor::backward() const {
   VT_CHECK(defined(), "backward: undefined tensor");
-  VT_CHECK(numel() == 1, "backward: implicit seed needs a one-element tensor, this one has shape ",
-           shape_str(shape()), "; pass a seed gradient of the same shape");
+  VT_CHECK(numel() == 1, "backward: implicit seed needs a one-element tensor, this one has shape ", shape_str(shape()),
+           "; pass a seed gradient of the same shape");
   run_backward(*this, ones(shape()));
 }
 

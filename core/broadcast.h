@@ -11,8 +11,8 @@
 #include <array>
 #include <vector>
 
-#include "core/tensor.h"
 #include "core/simd.h"
+#include "core/tensor.h"
 #include "core/threads.h"
 
 namespace vt::detail {
@@ -20,9 +20,9 @@ namespace vt::detail {
 constexpr int kMaxOperands = 3;
 
 struct BroadcastPlan {
-  Shape out;                                           // the broadcast shape
-  int n = 0;                                           // number of input operands
-  std::vector<int64_t> sizes;                          // collapsed sizes, innermost last
+  Shape out;                                               // the broadcast shape
+  int n = 0;                                               // number of input operands
+  std::vector<int64_t> sizes;                              // collapsed sizes, innermost last
   std::vector<std::array<int64_t, kMaxOperands>> strides;  // per collapsed dim, per operand
 };
 

@@ -61,7 +61,8 @@ void allreduce_sum(float* data, int64_t n) {
   if (g_world == 1) return;
 #ifdef VITALITY_MPI
   for (int64_t i = 0; i < n; i += kChunk)
-    check(MPI_Allreduce(MPI_IN_PLACE, data + i, static_cast<int>(std::min(kChunk, n - i)), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD),
+    check(MPI_Allreduce(MPI_IN_PLACE, data + i, static_cast<int>(std::min(kChunk, n - i)), MPI_FLOAT, MPI_SUM,
+                        MPI_COMM_WORLD),
           "Allreduce");
 #else
   (void)data;
@@ -73,7 +74,8 @@ void allreduce_sum(double* data, int64_t n) {
   if (g_world == 1) return;
 #ifdef VITALITY_MPI
   for (int64_t i = 0; i < n; i += kChunk)
-    check(MPI_Allreduce(MPI_IN_PLACE, data + i, static_cast<int>(std::min(kChunk, n - i)), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD),
+    check(MPI_Allreduce(MPI_IN_PLACE, data + i, static_cast<int>(std::min(kChunk, n - i)), MPI_DOUBLE, MPI_SUM,
+                        MPI_COMM_WORLD),
           "Allreduce");
 #else
   (void)data;
@@ -88,7 +90,8 @@ void broadcast(std::string& text) {
   check(MPI_Bcast(&size, 1, MPI_INT64_T, 0, MPI_COMM_WORLD), "Bcast");
   text.resize(static_cast<size_t>(size));
   for (int64_t i = 0; i < size; i += kChunk)
-    check(MPI_Bcast(text.data() + i, static_cast<int>(std::min(kChunk, size - i)), MPI_CHAR, 0, MPI_COMM_WORLD), "Bcast");
+    check(MPI_Bcast(text.data() + i, static_cast<int>(std::min(kChunk, size - i)), MPI_CHAR, 0, MPI_COMM_WORLD),
+          "Bcast");
 #endif
 }
 

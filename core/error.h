@@ -31,15 +31,14 @@ std::string str_cat(const Args&... args) {
 }  // namespace vt
 
 // VT_CHECK(cond, pieces...): precondition; the pieces form the message.
-#define VT_CHECK(cond, ...)                                      \
-  do {                                                           \
-    if (!(cond)) throw ::vt::Error(::vt::str_cat(__VA_ARGS__));  \
+#define VT_CHECK(cond, ...)                                     \
+  do {                                                          \
+    if (!(cond)) throw ::vt::Error(::vt::str_cat(__VA_ARGS__)); \
   } while (0)
 
 // VT_ASSERT(cond): internal invariant; reports where it broke.
-#define VT_ASSERT(cond)                                                              \
-  do {                                                                               \
-    if (!(cond))                                                                     \
-      throw ::vt::InternalError(::vt::str_cat(__FILE__, ":", __LINE__,               \
-                                              ": internal invariant failed: ", #cond)); \
+#define VT_ASSERT(cond)                                                                                          \
+  do {                                                                                                           \
+    if (!(cond))                                                                                                 \
+      throw ::vt::InternalError(::vt::str_cat(__FILE__, ":", __LINE__, ": internal invariant failed: ", #cond)); \
   } while (0)

@@ -121,7 +121,8 @@ void make_directories(const std::string& path) {
         const int err = errno;
         struct stat st;
         if (err != EEXIST || ::stat(cur.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-          throw Error(str_cat(cur, ": cannot create directory: ", err == EEXIST ? "exists and is not a directory" : std::strerror(err)));
+          throw Error(str_cat(cur, ": cannot create directory: ",
+                              err == EEXIST ? "exists and is not a directory" : std::strerror(err)));
       }
       cur += "/";
     }

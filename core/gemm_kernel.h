@@ -73,7 +73,8 @@ VT_TARGET_AVX2 __attribute__((always_inline)) inline void tile_6x16(int64_t dept
 
 // Panels of 16 columns of B (K x N, row stride ldb), columns [16 jb_begin, 16 jb_end) only;
 // dst holds whole panels (panel jb at dst + jb K 16), columns past N are zero.
-inline void pack_panels(const float* B, int64_t ldb, int64_t K, int64_t N, int64_t jb_begin, int64_t jb_end, float* dst) {
+inline void pack_panels(const float* B, int64_t ldb, int64_t K, int64_t N, int64_t jb_begin, int64_t jb_end,
+                        float* dst) {
   for (int64_t jb = jb_begin; jb < jb_end; ++jb) {
     float* panel = dst + jb * K * kTileCols;
     const int64_t j0 = jb * kTileCols, cols = N - j0 < kTileCols ? N - j0 : kTileCols;
@@ -87,8 +88,8 @@ inline void pack_panels(const float* B, int64_t ldb, int64_t K, int64_t N, int64
 }
 
 // The same panels from B^T stored N x K (row stride ldbt): row j of Bt becomes column j.
-inline void pack_panels_transposed(const float* Bt, int64_t ldbt, int64_t K, int64_t N, int64_t jb_begin, int64_t jb_end,
-                                   float* dst) {
+inline void pack_panels_transposed(const float* Bt, int64_t ldbt, int64_t K, int64_t N, int64_t jb_begin,
+                                   int64_t jb_end, float* dst) {
   for (int64_t jb = jb_begin; jb < jb_end; ++jb) {
     float* panel = dst + jb * K * kTileCols;
     const int64_t j0 = jb * kTileCols, cols = N - j0 < kTileCols ? N - j0 : kTileCols;

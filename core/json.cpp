@@ -174,10 +174,16 @@ bool valid_utf8(const std::string& s) {
     }
     int len;
     uint32_t cp;
-    if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; }
-    else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; }
-    else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; }
-    else return false;
+    if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    } else return false;
     if (i + len > n) return false;
     for (int k = 1; k < len; ++k) {
       const unsigned char cc = s[i + k];
@@ -204,9 +210,7 @@ class JsonParser {
   }
 
  private:
-  [[noreturn]] void fail(const std::string& what) const {
-    throw Error(str_cat("JSON: ", what, " at byte ", pos_));
-  }
+  [[noreturn]] void fail(const std::string& what) const { throw Error(str_cat("JSON: ", what, " at byte ", pos_)); }
   void skip_ws() {
     while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r')) ++pos_;
   }
@@ -229,9 +233,18 @@ class JsonParser {
     if (c == '{') return object(depth);
     if (c == '[') return array(depth);
     if (c == '"') return Json(string());
-    if (c == 't') { expect_word("true"); return Json(true); }
-    if (c == 'f') { expect_word("false"); return Json(false); }
-    if (c == 'n') { expect_word("null"); return Json(); }
+    if (c == 't') {
+      expect_word("true");
+      return Json(true);
+    }
+    if (c == 'f') {
+      expect_word("false");
+      return Json(false);
+    }
+    if (c == 'n') {
+      expect_word("null");
+      return Json();
+    }
     if (c == '-' || (c >= '0' && c <= '9')) return number();
     fail(str_cat("unexpected character '", c, "'"));
   }

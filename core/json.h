@@ -38,7 +38,7 @@ class Json {
   double as_double(const char* what = "value") const;
   int64_t as_int(const char* what = "value") const;  // integers only (no fraction, no exponent)
   const std::string& as_string(const char* what = "value") const;
-  const std::vector<Json>& items(const char* what = "value") const;                       // array
+  const std::vector<Json>& items(const char* what = "value") const;                            // array
   const std::vector<std::pair<std::string, Json>>& members(const char* what = "value") const;  // object
 
   // Object access: find returns null if absent; set appends or replaces.

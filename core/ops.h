@@ -87,8 +87,8 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans
 Tensor matmul_reference(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans_b = false);
 // Row-major C = alpha * op(A) op(B) + beta * C through cblas_sgemm (for kernels in other folders).
 // Inside an OpenMP parallel region only when blas_serial_in_parallel_region().
-void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-          int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+          const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 // gemm, then epilogue(first_row, rows) on each block of rows of C right after that block is
 // computed, on the thread that computed it, while it is still in cache (bias, activation). The
 // blocks cover the M rows of C once, in an unspecified order and partition.
@@ -102,11 +102,11 @@ void gemm_then(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, floa
 bool blas_serial_in_parallel_region();
 // The same product with plain vectorised loops on the calling thread, for the many tiny per-head
 // products of attention on small images: safe inside a parallel region (BLAS is not).
-void gemm_serial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-                 int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+void gemm_serial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+                 const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 
 // ---- layout (ops_shape.cpp) ----
-Tensor reshape(const Tensor& x, Shape shape);  // a view; same as x.reshape(shape)
+Tensor reshape(const Tensor& x, Shape shape);                       // a view; same as x.reshape(shape)
 Tensor permute(const Tensor& x, const std::vector<int64_t>& dims);  // contiguous copy
 Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1);      // contiguous copy
 Tensor concat(const std::vector<Tensor>& xs, int64_t axis);
@@ -117,8 +117,7 @@ Tensor slice(const Tensor& x, int64_t axis, int64_t start, int64_t end);
 Tensor index_select(const Tensor& x, int64_t axis, const std::vector<int64_t>& indices);
 // torch.gather: out[i][j][k] = x[i][index[i][j][k]][k] for axis 1; index has the shape
 // `index_shape`, equal to x's shape except along `axis`.
-Tensor gather(const Tensor& x, int64_t axis, const std::vector<int64_t>& index,
-              const Shape& index_shape);
+Tensor gather(const Tensor& x, int64_t axis, const std::vector<int64_t>& index, const Shape& index_shape);
 
 // ---- softmax and losses (ops_softmax.cpp), over the last axis, row max subtracted ----
 Tensor softmax(const Tensor& x);

@@ -32,8 +32,7 @@ BroadcastPlan plan_broadcast(const char* op, std::initializer_list<const Shape*>
       std::string msg = str_cat(op, ": shapes");
       int k = 0;
       for (const Shape* t : shapes) msg += str_cat(k++ ? " and " : " ", shape_str(*t));
-      throw Error(str_cat(msg, " cannot be broadcast (dimension ", i + rank - s->size(), ": ", o,
-                          " vs ", d, ")"));
+      throw Error(str_cat(msg, " cannot be broadcast (dimension ", i + rank - s->size(), ": ", o, " vs ", d, ")"));
     }
   }
   // Per-dimension strides of each operand in the output's index space (0 where broadcast).
@@ -126,12 +125,10 @@ Tensor div(const Tensor& a, const Tensor& b) {
   trace_binary(tr, a, b, out);
   if (needs_grad(a, b)) {
     const bool ga = a.requires_grad(), gb = b.requires_grad();
-    record_op(out, "div", {a, b},
-              [ga, gb, sa = a.shape(), b = b.detach(), y = out.detach()](const Tensor& g) -> Grads {
-                Tensor g_over_b = g / b;
-                return {ga ? sum_to(g_over_b, sa) : Tensor(),
-                        gb ? sum_to(neg(g_over_b * y), b.shape()) : Tensor()};
-              });
+    record_op(out, "div", {a, b}, [ga, gb, sa = a.shape(), b = b.detach(), y = out.detach()](const Tensor& g) -> Grads {
+      Tensor g_over_b = g / b;
+      return {ga ? sum_to(g_over_b, sa) : Tensor(), gb ? sum_to(neg(g_over_b * y), b.shape()) : Tensor()};
+    });
   }
   return out;
 }
@@ -147,9 +144,8 @@ Tensor pow(const Tensor& base, const Tensor& exponent) {
               [gx, ge, x = base.detach(), e = exponent.detach(), y = out.detach()](const Tensor& g) -> Grads {
                 Tensor dx, de;
                 if (gx) {
-                  Tensor d = map_binary("pow", x, e, [](float b, float p) {
-                    return p == 0.f ? 0.f : p * std::pow(b, p - 1.f);
-                  });
+                  Tensor d = map_binary("pow", x, e,
+                                        [](float b, float p) { return p == 0.f ? 0.f : p * std::pow(b, p - 1.f); });
                   dx = sum_to(g * d, x.shape());
                 }
                 if (ge) de = sum_to(g * y * log(x), e.shape());
@@ -162,8 +158,7 @@ Tensor pow(const Tensor& base, const Tensor& exponent) {
 // out = cond ? a : b;  da = sum_to(cond ? g : 0), db = sum_to(cond ? 0 : g)
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   OpTrace tr("where");
-  Tensor out = detail::map_ternary("where", cond, a, b,
-                                   [](float c, float x, float y) { return c != 0.f ? x : y; });
+  Tensor out = detail::map_ternary("where", cond, a, b, [](float c, float x, float y) { return c != 0.f ? x : y; });
   if (tr.on()) tr.record({&cond, &a, &b}, out, static_cast<double>(out.numel()));
   if (needs_grad(a, b)) {
     const bool ga = a.requires_grad(), gb = b.requires_grad();

@@ -16,8 +16,7 @@ Tensor apply_mask(const Tensor& x, uint64_t key, float p, float scale) {
   const float* px = x.data();
   float* po = out.data();
   parallel_for(x.numel(), kElementwiseGrain, [&](int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; ++i)
-      po[i] = hash_uniform(key, static_cast<uint64_t>(i)) >= p ? px[i] * scale : 0.f;
+    for (int64_t i = lo; i < hi; ++i) po[i] = hash_uniform(key, static_cast<uint64_t>(i)) >= p ? px[i] * scale : 0.f;
   });
   return out;
 }
@@ -33,9 +32,8 @@ Tensor dropout(const Tensor& x, float p, bool training, Generator* gen) {
   Tensor out = apply_mask(x, key, p, scale);
   if (tr.on()) tr.record({&x}, out, static_cast<double>(x.numel()));
   if (needs_grad(x)) {
-    record_op(out, "dropout", {x}, [key, p, scale](const Tensor& g) -> Grads {
-      return {apply_mask(g, key, p, scale)};
-    });
+    record_op(out, "dropout", {x},
+              [key, p, scale](const Tensor& g) -> Grads { return {apply_mask(g, key, p, scale)}; });
   }
   return out;
 }

@@ -15,8 +15,8 @@
 #include "core/autograd.h"
 #include "core/gemm_kernel.h"
 #include "core/ops.h"
-#include "core/threads.h"
 #include "core/simd.h"
+#include "core/threads.h"
 #include "core/trace.h"
 #include "core/vecmath.h"
 
@@ -47,8 +47,8 @@ bool split_rows(int64_t M, int64_t K) {
 void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
            const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
-              static_cast<int>(M), static_cast<int>(N), static_cast<int>(K), alpha, A,
-              static_cast<int>(lda), B, static_cast<int>(ldb), beta, C, static_cast<int>(ldc));
+              static_cast<int>(M), static_cast<int>(N), static_cast<int>(K), alpha, A, static_cast<int>(lda), B,
+              static_cast<int>(ldb), beta, C, static_cast<int>(ldc));
 }
 
 }  // namespace
@@ -61,7 +61,8 @@ void gemm_then(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, floa
   if (M == 0 || N == 0) return;
   auto rest = [&] {  // the epilogue over all rows, in parallel, after a product not split by rows
     if (epilogue)
-      parallel_for(M, std::max<int64_t>(1, kElementwiseGrain / N), [&](int64_t lo, int64_t hi) { epilogue(lo, hi - lo); });
+      parallel_for(M, std::max<int64_t>(1, kElementwiseGrain / N),
+                   [&](int64_t lo, int64_t hi) { epilogue(lo, hi - lo); });
   };
   if (K == 0) {  // C = beta * C; BLAS implementations disagree on touching C here
     for (int64_t i = 0; i < M; ++i)
@@ -92,8 +93,8 @@ void gemm_then(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, floa
   });
 }
 
-void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-          int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+          const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   gemm_then(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nullptr);
 }
 
@@ -293,13 +294,12 @@ struct MatmulDims {
   Shape out;
 };
 
-std::string operand_str(const Tensor& t, bool trans) {
-  return shape_str(t.shape()) + (trans ? "^T" : "");
-}
+std::string operand_str(const Tensor& t, bool trans) { return shape_str(t.shape()) + (trans ? "^T" : ""); }
 
 MatmulDims matmul_dims(const char* op, const Tensor& a, const Tensor& b, bool ta, bool tb) {
   const std::string what = str_cat(op, ": ", operand_str(a, ta), " @ ", operand_str(b, tb));
-  VT_CHECK(a.dim() >= 2 && b.dim() >= 2, what, ": both operands need at least 2 dimensions "
+  VT_CHECK(a.dim() >= 2 && b.dim() >= 2, what,
+           ": both operands need at least 2 dimensions "
            "(reshape a vector to (1,K) or (K,1))");
   MatmulDims d;
   d.M = ta ? a.size(-1) : a.size(-2);
@@ -311,8 +311,8 @@ MatmulDims matmul_dims(const char* op, const Tensor& a, const Tensor& b, bool ta
   const Shape ba(a.shape().begin(), a.shape().end() - 2), bb(b.shape().begin(), b.shape().end() - 2);
   d.a_batched = !ba.empty();
   d.b_batched = !bb.empty();
-  VT_CHECK(!(d.a_batched && d.b_batched) || ba == bb, what, ": batch dimensions ", shape_str(ba),
-           " and ", shape_str(bb), " differ (a 2-D operand is shared across the batch)");
+  VT_CHECK(!(d.a_batched && d.b_batched) || ba == bb, what, ": batch dimensions ", shape_str(ba), " and ",
+           shape_str(bb), " differ (a 2-D operand is shared across the batch)");
   d.out = d.a_batched ? ba : bb;
   d.batch = shape_numel(d.out);
   d.out.push_back(d.M);
@@ -322,8 +322,7 @@ MatmulDims matmul_dims(const char* op, const Tensor& a, const Tensor& b, bool ta
 
 // C (batch, M, N) = op(A) op(B) for every batch entry, with `kernel` doing one product.
 template <class Gemm>
-void batched_product(const MatmulDims& d, const Tensor& a, const Tensor& b, bool ta, bool tb,
-                     float* C, Gemm&& kernel) {
+void batched_product(const MatmulDims& d, const Tensor& a, const Tensor& b, bool ta, bool tb, float* C, Gemm&& kernel) {
   const int64_t lda = ta ? d.M : d.K, ldb = tb ? d.K : d.N;
   if (!ta && !d.b_batched) {
     // A shared B: all batch rows of A form one (batch*M, K) matrix, so one GEMM does it all.
@@ -347,13 +346,11 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {
   const MatmulDims d = matmul_dims("matmul", a, b, trans_a, trans_b);
   Tensor out = empty(d.out);
   batched_product(d, a, b, trans_a, trans_b, out.data(),
-                  [](bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
-                     const float* B, int64_t ldb, float* C, int64_t ldc) {
-                    gemm(ta, tb, M, N, K, 1.f, A, lda, B, ldb, 0.f, C, ldc);
-                  });
+                  [](bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
+                     int64_t ldb, float* C, int64_t ldc) { gemm(ta, tb, M, N, K, 1.f, A, lda, B, ldb, 0.f, C, ldc); });
   if (TraceRecord* r = tr.record({&a, &b}, out, 2.0 * d.batch * d.M * d.N * d.K)) {
-    r->attrs = {{"batch", double(d.batch)}, {"M", double(d.M)}, {"N", double(d.N)},
-                {"K", double(d.K)}, {"trans_a", double(trans_a)}, {"trans_b", double(trans_b)}};
+    r->attrs = {{"batch", double(d.batch)}, {"M", double(d.M)},           {"N", double(d.N)},
+                {"K", double(d.K)},         {"trans_a", double(trans_a)}, {"trans_b", double(trans_b)}};
   }
   if (needs_grad(a, b)) {
     const bool ga = a.requires_grad(), gb = b.requires_grad();
@@ -384,8 +381,8 @@ Tensor matmul_reference(const Tensor& a, const Tensor& b, bool trans_a, bool tra
   const MatmulDims d = matmul_dims("matmul_reference", a, b, trans_a, trans_b);
   Tensor out = empty(d.out);
   batched_product(d, a, b, trans_a, trans_b, out.data(),
-                  [](bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
-                     const float* B, int64_t ldb, float* C, int64_t ldc) {
+                  [](bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
+                     int64_t ldb, float* C, int64_t ldc) {
                     for (int64_t i = 0; i < M; ++i)
                       for (int64_t j = 0; j < N; ++j) {
                         float acc = 0.f;

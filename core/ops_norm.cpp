@@ -12,8 +12,8 @@
 
 #include "core/autograd.h"
 #include "core/ops.h"
-#include "core/threads.h"
 #include "core/simd.h"
+#include "core/threads.h"
 #include "core/trace.h"
 #include "core/vecmath.h"
 
@@ -40,11 +40,9 @@ inline std::pair<float, float> layer_norm_row(const float* __restrict x, const f
 
 // One row of the backward: adds g * xhat and g to the block's dw and db sums and, when dx is
 // not null, writes dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)).
-inline void layer_norm_backward_row(const float* __restrict x, const float* __restrict g,
-                                    const float* __restrict w, float mu, float rstd, int64_t D,
-                                    float* __restrict xhat, float* __restrict dxhat,
-                                    float* __restrict acc_w, float* __restrict acc_b,
-                                    float* __restrict dx) {
+inline void layer_norm_backward_row(const float* __restrict x, const float* __restrict g, const float* __restrict w,
+                                    float mu, float rstd, int64_t D, float* __restrict xhat, float* __restrict dxhat,
+                                    float* __restrict acc_w, float* __restrict acc_b, float* __restrict dx) {
   for (int64_t d = 0; d < D; ++d) {
     xhat[d] = (x[d] - mu) * rstd;
     dxhat[d] = g[d] * w[d];
@@ -59,13 +57,12 @@ inline void layer_norm_backward_row(const float* __restrict x, const float* __re
 }  // namespace
 
 Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps) {
-  VT_CHECK(x.dim() >= 1 && x.size(-1) > 0, "layer_norm: need a non-empty last axis, got shape ",
-           shape_str(x.shape()));
+  VT_CHECK(x.dim() >= 1 && x.size(-1) > 0, "layer_norm: need a non-empty last axis, got shape ", shape_str(x.shape()));
   const int64_t D = x.size(-1), R = x.numel() / D;
-  VT_CHECK(!weight.defined() || weight.shape() == Shape{D}, "layer_norm: weight of shape ",
-           shape_str(weight.shape()), " for input of shape ", shape_str(x.shape()), " (expected (", D, ",))");
-  VT_CHECK(!bias.defined() || bias.shape() == Shape{D}, "layer_norm: bias of shape ",
-           shape_str(bias.shape()), " for input of shape ", shape_str(x.shape()), " (expected (", D, ",))");
+  VT_CHECK(!weight.defined() || weight.shape() == Shape{D}, "layer_norm: weight of shape ", shape_str(weight.shape()),
+           " for input of shape ", shape_str(x.shape()), " (expected (", D, ",))");
+  VT_CHECK(!bias.defined() || bias.shape() == Shape{D}, "layer_norm: bias of shape ", shape_str(bias.shape()),
+           " for input of shape ", shape_str(x.shape()), " (expected (", D, ",))");
   VT_CHECK(eps >= 0.f, "layer_norm: eps ", eps, " is negative");
   OpTrace tr("layer_norm");
   // Without an affine part the kernels run with w = 1, b = 0: one loop shape, no branches.
@@ -101,9 +98,9 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
                   detail::simd_dispatch([&] {
                     for (int64_t blk = lo; blk < hi; ++blk)
                       for (int64_t r = blk * kRowBlock; r < std::min(R, (blk + 1) * kRowBlock); ++r)
-                        layer_norm_backward_row(px + r * D, pg + r * D, pw, ps[2 * r], ps[2 * r + 1], D,
-                                                xhat.data(), dxhat.data(), &part_w[blk * D],
-                                                &part_b[blk * D], pdx ? pdx + r * D : nullptr);
+                        layer_norm_backward_row(px + r * D, pg + r * D, pw, ps[2 * r], ps[2 * r + 1], D, xhat.data(),
+                                                dxhat.data(), &part_w[blk * D], &part_b[blk * D],
+                                                pdx ? pdx + r * D : nullptr);
                   });
                 });
                 auto total = [&](const std::vector<float>& part) {

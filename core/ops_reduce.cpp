@@ -46,11 +46,9 @@ void reduce_block(Reduce kind, const float* x, float* out, int64_t outer, int64_
       out[0] = is_sum ? detail::sum_f32(part.data(), nb) : max_contiguous(part.data(), nb);
       return;
     }
-    parallel_for(outer, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(R, 1)),
-                 [&](int64_t lo, int64_t hi) {
-                   for (int64_t o = lo; o < hi; ++o)
-                     out[o] = is_sum ? detail::sum_f32(x + o * R, R) : max_contiguous(x + o * R, R);
-                 });
+    parallel_for(outer, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(R, 1)), [&](int64_t lo, int64_t hi) {
+      for (int64_t o = lo; o < hi; ++o) out[o] = is_sum ? detail::sum_f32(x + o * R, R) : max_contiguous(x + o * R, R);
+    });
     return;
   }
   // Rows of `inner` values accumulate in order r = 0..R-1; work splits over (outer, column piece).
@@ -84,8 +82,7 @@ std::vector<int64_t> normalize_axes(const char* op, std::vector<int64_t> axes, i
   }
   for (int64_t& a : axes) a = normalize_axis(a, rank, op);
   std::sort(axes.begin(), axes.end());
-  VT_CHECK(std::adjacent_find(axes.begin(), axes.end()) == axes.end(), op,
-           ": an axis appears twice in the axis list");
+  VT_CHECK(std::adjacent_find(axes.begin(), axes.end()) == axes.end(), op, ": an axis appears twice in the axis list");
   return axes;
 }
 
@@ -112,8 +109,7 @@ Tensor reduce_raw(Reduce kind, const Tensor& x, const std::vector<int64_t>& axes
     for (int64_t d = a0; d <= a1; ++d) shape[d] = 1;
     Tensor next = empty(shape);
     if (R == 0) {
-      std::fill_n(next.data(), next.numel(),
-                  kind == Reduce::kSum ? 0.f : -std::numeric_limits<float>::infinity());
+      std::fill_n(next.data(), next.numel(), kind == Reduce::kSum ? 0.f : -std::numeric_limits<float>::infinity());
     } else {
       reduce_block(kind, cur.data(), next.data(), outer, R, inner);
     }
@@ -136,8 +132,7 @@ Shape drop_axes(const Shape& in, const std::vector<int64_t>& axes) {
 // out = x broadcast to `shape` (a copy);  dx = sum_to(g, x.shape)
 Tensor expand(const Tensor& x, const Shape& shape) {
   detail::BroadcastPlan p = detail::plan_broadcast("expand", {&x.shape(), &shape});
-  VT_CHECK(p.out == shape, "expand: shape ", shape_str(x.shape()), " does not broadcast to ",
-           shape_str(shape));
+  VT_CHECK(p.out == shape, "expand: shape ", shape_str(x.shape()), " does not broadcast to ", shape_str(shape));
   Tensor out = empty(shape);
   const float* px = x.data();
   float* po = out.data();
@@ -184,8 +179,7 @@ Tensor max(const Tensor& x, std::vector<int64_t> axes, bool keepdim) {
   if (tr.on()) tr.record({&x}, out, static_cast<double>(x.numel()));
   if (needs_grad(x)) {
     record_op(out, "max", {x}, [x = x.detach(), y, axes](const Tensor& g) -> Grads {
-      Tensor is_max = detail::map_binary("max_backward", x, y,
-                                         [](float xv, float yv) { return xv == yv ? 1.f : 0.f; });
+      Tensor is_max = detail::map_binary("max_backward", x, y, [](float xv, float yv) { return xv == yv ? 1.f : 0.f; });
       Tensor ties = reduce_raw(Reduce::kSum, is_max, axes);
       return {is_max * (g.reshape(y.shape()) / ties)};
     });
@@ -204,8 +198,8 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
     } else if (shape[d - lead] == 1 && x.shape()[d] != 1) {
       axes.push_back(d);
     } else {
-      VT_CHECK(shape[d - lead] == x.shape()[d], "sum_to: cannot reduce ", shape_str(x.shape()),
-               " to ", shape_str(shape));
+      VT_CHECK(shape[d - lead] == x.shape()[d], "sum_to: cannot reduce ", shape_str(x.shape()), " to ",
+               shape_str(shape));
     }
   }
   if (axes.empty()) return x.reshape(shape);
@@ -213,8 +207,7 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
 }
 
 std::vector<int64_t> argmax(const Tensor& x) {
-  VT_CHECK(x.dim() >= 1 && x.size(-1) > 0, "argmax: need a non-empty last axis, got shape ",
-           shape_str(x.shape()));
+  VT_CHECK(x.dim() >= 1 && x.size(-1) > 0, "argmax: need a non-empty last axis, got shape ", shape_str(x.shape()));
   const int64_t C = x.size(-1), rows = x.numel() / C;
   std::vector<int64_t> idx(rows);
   const float* p = x.data();

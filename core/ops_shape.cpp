@@ -44,12 +44,12 @@ Tensor Tensor::reshape(Shape new_shape) const {
     }
   }
   if (infer >= 0) {
-    VT_CHECK(known > 0 && numel() % known == 0, "reshape: cannot view shape ", shape_str(shape()),
-             " (", numel(), " elements) as ", shape_str(new_shape));
+    VT_CHECK(known > 0 && numel() % known == 0, "reshape: cannot view shape ", shape_str(shape()), " (", numel(),
+             " elements) as ", shape_str(new_shape));
     new_shape[infer] = numel() / known;
   }
-  VT_CHECK(shape_numel(new_shape) == numel(), "reshape: cannot view shape ", shape_str(shape()), " (",
-           numel(), " elements) as ", shape_str(new_shape), " (", shape_numel(new_shape), " elements)");
+  VT_CHECK(shape_numel(new_shape) == numel(), "reshape: cannot view shape ", shape_str(shape()), " (", numel(),
+           " elements) as ", shape_str(new_shape), " (", shape_numel(new_shape), " elements)");
   OpTrace tr("reshape");
   Tensor out = make_view(*this, new_shape, 0);
   if (tr.on()) tr.record({shape()}, out.shape(), 0, 0, 0);  // layout only: no data moves
@@ -129,8 +129,7 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t axis) {
   for (const Tensor& t : xs) {
     bool ok = t.dim() == static_cast<int64_t>(s0.size());
     for (int64_t d = 0; ok && d < t.dim(); ++d) ok = d == ax || t.shape()[d] == s0[d];
-    VT_CHECK(ok, "concat: shape ", shape_str(t.shape()), " does not match ", shape_str(s0),
-             " outside axis ", ax);
+    VT_CHECK(ok, "concat: shape ", shape_str(t.shape()), " does not match ", shape_str(s0), " outside axis ", ax);
     out_shape[ax] += t.shape()[ax];
   }
   OpTrace tr("concat");
@@ -212,8 +211,8 @@ Tensor index_select(const Tensor& x, int64_t axis, const std::vector<int64_t>& i
   const int64_t ax = normalize_axis(axis, x.dim(), "index_select");
   const int64_t n = x.shape()[ax];
   for (int64_t i : indices)
-    VT_CHECK(i >= 0 && i < n, "index_select: index ", i, " out of range for axis ", ax, " of size ", n,
-             " in shape ", shape_str(x.shape()));
+    VT_CHECK(i >= 0 && i < n, "index_select: index ", i, " out of range for axis ", ax, " of size ", n, " in shape ",
+             shape_str(x.shape()));
   OpTrace tr("index_select");
   Shape out_shape = x.shape();
   const int64_t k = static_cast<int64_t>(indices.size());
@@ -222,8 +221,7 @@ Tensor index_select(const Tensor& x, int64_t axis, const std::vector<int64_t>& i
   Tensor out = empty(out_shape);
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t j = 0; j < k; ++j)
-      std::memcpy(out.data() + (o * k + j) * inner, x.data() + (o * n + indices[j]) * inner,
-                  sizeof(float) * inner);
+      std::memcpy(out.data() + (o * k + j) * inner, x.data() + (o * n + indices[j]) * inner, sizeof(float) * inner);
   if (tr.on()) tr.record({&x}, out, 0);
   if (needs_grad(x)) {
     record_op(out, "index_select", {x}, [sx = x.shape(), indices, outer, inner, n](const Tensor& g) -> Grads {
@@ -247,14 +245,13 @@ Tensor gather(const Tensor& x, int64_t axis, const std::vector<int64_t>& index, 
   const int64_t ax = normalize_axis(axis, x.dim(), "gather");
   VT_CHECK(static_cast<int64_t>(index_shape.size()) == x.dim() &&
                static_cast<int64_t>(index.size()) == shape_numel(index_shape),
-           "gather: index of shape ", shape_str(index_shape), " with ", index.size(),
-           " values for input of shape ", shape_str(x.shape()));
+           "gather: index of shape ", shape_str(index_shape), " with ", index.size(), " values for input of shape ",
+           shape_str(x.shape()));
   for (int64_t d = 0; d < x.dim(); ++d)
     VT_CHECK(d == ax || index_shape[d] == x.shape()[d], "gather: index shape ", shape_str(index_shape),
              " must equal input shape ", shape_str(x.shape()), " outside axis ", ax);
   const int64_t n = x.shape()[ax];
-  for (int64_t i : index)
-    VT_CHECK(i >= 0 && i < n, "gather: index ", i, " out of range for axis ", ax, " of size ", n);
+  for (int64_t i : index) VT_CHECK(i >= 0 && i < n, "gather: index ", i, " out of range for axis ", ax, " of size ", n);
   OpTrace tr("gather");
   const int64_t outer = prod(x.shape(), 0, ax), inner = prod(x.shape(), ax + 1, x.dim());
   const int64_t k = index_shape[ax];

@@ -8,8 +8,8 @@
 
 #include "core/autograd.h"
 #include "core/ops.h"
-#include "core/threads.h"
 #include "core/simd.h"
+#include "core/threads.h"
 #include "core/trace.h"
 #include "core/vecmath.h"
 
@@ -22,8 +22,7 @@ struct Rows {
 };
 
 Rows rows_of(const char* op, const Tensor& x) {
-  VT_CHECK(x.dim() >= 1 && x.size(-1) > 0, op, ": need a non-empty last axis, got shape ",
-           shape_str(x.shape()));
+  VT_CHECK(x.dim() >= 1 && x.size(-1) > 0, op, ": need a non-empty last axis, got shape ", shape_str(x.shape()));
   return {x.numel() / x.size(-1), x.size(-1)};
 }
 
@@ -36,8 +35,7 @@ inline void softmax_row(const float* __restrict x, float* __restrict y, int64_t 
 }
 
 // One row of log_softmax: y = x - max - log(sum(exp(x - max))); `scratch` holds C floats.
-inline void log_softmax_row(const float* __restrict x, float* __restrict y, float* __restrict scratch,
-                            int64_t C) {
+inline void log_softmax_row(const float* __restrict x, float* __restrict y, float* __restrict scratch, int64_t C) {
   const float m = detail::max_f32(x, C);
   for (int64_t c = 0; c < C; ++c) scratch[c] = detail::exp_f32(x[c] - m);
   const float lse = m + std::log(detail::sum_f32(scratch, C));
@@ -103,8 +101,7 @@ Tensor log_softmax(const Tensor& x) {
       for (int64_t i = 0; i < r.R; ++i) {
         float gs = 0.f;
         for (int64_t c = 0; c < r.C; ++c) gs += pg[i * r.C + c];
-        for (int64_t c = 0; c < r.C; ++c)
-          pd[i * r.C + c] = pg[i * r.C + c] - std::exp(py[i * r.C + c]) * gs;
+        for (int64_t c = 0; c < r.C; ++c) pd[i * r.C + c] = pg[i * r.C + c] - std::exp(py[i * r.C + c]) * gs;
       }
       return {dx};
     });
@@ -117,13 +114,12 @@ Tensor log_softmax(const Tensor& x) {
 Tensor cross_entropy(const Tensor& logits, const std::vector<int64_t>& labels, float smoothing) {
   OpTrace tr("cross_entropy");
   const Rows r = rows_of("cross_entropy", logits);
-  VT_CHECK(static_cast<int64_t>(labels.size()) == r.R, "cross_entropy: ", labels.size(),
-           " labels for logits of shape ", shape_str(logits.shape()), " (", r.R, " rows)");
-  VT_CHECK(smoothing >= 0.f && smoothing <= 1.f, "cross_entropy: smoothing ", smoothing,
-           " outside [0, 1]");
+  VT_CHECK(static_cast<int64_t>(labels.size()) == r.R, "cross_entropy: ", labels.size(), " labels for logits of shape ",
+           shape_str(logits.shape()), " (", r.R, " rows)");
+  VT_CHECK(smoothing >= 0.f && smoothing <= 1.f, "cross_entropy: smoothing ", smoothing, " outside [0, 1]");
   for (int64_t i = 0; i < r.R; ++i)
-    VT_CHECK(labels[i] >= 0 && labels[i] < r.C, "cross_entropy: label ", labels[i], " at row ", i,
-             " is outside [0, ", r.C, ")");
+    VT_CHECK(labels[i] >= 0 && labels[i] < r.C, "cross_entropy: label ", labels[i], " at row ", i, " is outside [0, ",
+             r.C, ")");
   Tensor logp = empty(logits.shape());
   log_softmax_rows(logits.data(), logp.data(), r);
   const float* lp = logp.data();
@@ -159,8 +155,8 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int64_t>& labels, f
 Tensor cross_entropy_soft(const Tensor& logits, const Tensor& targets) {
   OpTrace tr("cross_entropy_soft");
   const Rows r = rows_of("cross_entropy_soft", logits);
-  VT_CHECK(targets.shape() == logits.shape(), "cross_entropy_soft: targets of shape ",
-           shape_str(targets.shape()), " for logits of shape ", shape_str(logits.shape()));
+  VT_CHECK(targets.shape() == logits.shape(), "cross_entropy_soft: targets of shape ", shape_str(targets.shape()),
+           " for logits of shape ", shape_str(logits.shape()));
   Tensor logp = empty(logits.shape());
   log_softmax_rows(logits.data(), logp.data(), r);
   double total = 0;

@@ -37,8 +37,7 @@ Tensor mul(const Tensor& a, float s) {
   OpTrace tr("mul_scalar");
   Tensor out = map_unary(a, [s](float x) { return x * s; });
   trace_unary(tr, a, out);
-  if (needs_grad(a))
-    record_op(out, "mul_scalar", {a}, [s](const Tensor& g) -> Grads { return {mul(g, s)}; });
+  if (needs_grad(a)) record_op(out, "mul_scalar", {a}, [s](const Tensor& g) -> Grads { return {mul(g, s)}; });
   return out;
 }
 
@@ -57,9 +56,8 @@ Tensor rdiv(const Tensor& a, float s) {
   Tensor out = map_unary(a, [s](float x) { return s / x; });
   trace_unary(tr, a, out);
   if (needs_grad(a)) {
-    record_op(out, "rdiv_scalar", {a}, [x = a.detach(), y = out.detach()](const Tensor& g) -> Grads {
-      return {neg(g * y / x)};
-    });
+    record_op(out, "rdiv_scalar", {a},
+              [x = a.detach(), y = out.detach()](const Tensor& g) -> Grads { return {neg(g * y / x)}; });
   }
   return out;
 }
@@ -80,8 +78,7 @@ Tensor exp(const Tensor& x) {
   OpTrace tr("exp");
   Tensor out = map_unary(x, [](float v) { return std::exp(v); });
   trace_unary(tr, x, out);
-  if (needs_grad(x))
-    record_op(out, "exp", {x}, [y = out.detach()](const Tensor& g) -> Grads { return {g * y}; });
+  if (needs_grad(x)) record_op(out, "exp", {x}, [y = out.detach()](const Tensor& g) -> Grads { return {g * y}; });
   return out;
 }
 
@@ -90,8 +87,7 @@ Tensor log(const Tensor& x) {
   OpTrace tr("log");
   Tensor out = map_unary(x, [](float v) { return std::log(v); });
   trace_unary(tr, x, out);
-  if (needs_grad(x))
-    record_op(out, "log", {x}, [x = x.detach()](const Tensor& g) -> Grads { return {g / x}; });
+  if (needs_grad(x)) record_op(out, "log", {x}, [x = x.detach()](const Tensor& g) -> Grads { return {g / x}; });
   return out;
 }
 
@@ -115,8 +111,7 @@ Tensor rsqrt(const Tensor& x) {
   trace_unary(tr, x, out);
   if (needs_grad(x)) {
     record_op(out, "rsqrt", {x}, [y = out.detach()](const Tensor& g) -> Grads {
-      return {map_binary("rsqrt_backward", g, y,
-                         [](float gv, float yv) { return -0.5f * gv * yv * yv * yv; })};
+      return {map_binary("rsqrt_backward", g, y, [](float gv, float yv) { return -0.5f * gv * yv * yv * yv; })};
     });
   }
   return out;
@@ -130,8 +125,7 @@ Tensor pow(const Tensor& x, float p) {
   if (needs_grad(x)) {
     record_op(out, "pow_scalar", {x}, [p, x = x.detach()](const Tensor& g) -> Grads {
       if (p == 0.f) return {zeros_like(g)};
-      return {map_binary("pow_backward", g, x,
-                         [p](float gv, float xv) { return gv * p * std::pow(xv, p - 1.f); })};
+      return {map_binary("pow_backward", g, x, [p](float gv, float xv) { return gv * p * std::pow(xv, p - 1.f); })};
     });
   }
   return out;

@@ -95,17 +95,16 @@ Generator Generator::derive(uint64_t seed, uint64_t a, uint64_t b) {
 
 std::string Generator::state_string() const {
   char buf[4 * 17 + 1];
-  std::snprintf(buf, sizeof buf, "%016llx %016llx %016llx %016llx",
-                static_cast<unsigned long long>(s_[0]), static_cast<unsigned long long>(s_[1]),
-                static_cast<unsigned long long>(s_[2]), static_cast<unsigned long long>(s_[3]));
+  std::snprintf(buf, sizeof buf, "%016llx %016llx %016llx %016llx", static_cast<unsigned long long>(s_[0]),
+                static_cast<unsigned long long>(s_[1]), static_cast<unsigned long long>(s_[2]),
+                static_cast<unsigned long long>(s_[3]));
   return buf;
 }
 
 void Generator::set_state_string(const std::string& text) {
   unsigned long long v[4];
   char tail;
-  VT_CHECK(std::sscanf(text.c_str(), "%16llx %16llx %16llx %16llx %c", &v[0], &v[1], &v[2], &v[3],
-                       &tail) == 4,
+  VT_CHECK(std::sscanf(text.c_str(), "%16llx %16llx %16llx %16llx %c", &v[0], &v[1], &v[2], &v[3], &tail) == 4,
            "generator state: expected four hex words, got '", text, "'");
   VT_CHECK(v[0] | v[1] | v[2] | v[3], "generator state: all-zero state is invalid");
   for (int i = 0; i < 4; ++i) s_[i] = v[i];

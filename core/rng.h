@@ -32,15 +32,15 @@ class Generator {
   void seed(uint64_t seed);
 
   uint64_t next_u64();
-  double uniform();                        // [0, 1), 53 random bits
-  double uniform(double low, double high);  // [low, high)
+  double uniform();                            // [0, 1), 53 random bits
+  double uniform(double low, double high);     // [low, high)
   int64_t randint(int64_t low, int64_t high);  // [low, high), unbiased
-  double normal();                         // N(0, 1), Box-Muller (one draw per call, no cache)
+  double normal();                             // N(0, 1), Box-Muller (one draw per call, no cache)
   // N(mean, std^2) conditioned on [a, b] by the inverse-CDF method, as timm's trunc_normal_.
   double trunc_normal(double mean, double std, double a, double b);
 
-  double gamma(double shape);             // Gamma(shape, 1), Marsaglia-Tsang
-  double beta(double a, double b);       // Beta(a, b) = X / (X + Y), X ~ Gamma(a), Y ~ Gamma(b)
+  double gamma(double shape);       // Gamma(shape, 1), Marsaglia-Tsang
+  double beta(double a, double b);  // Beta(a, b) = X / (X + Y), X ~ Gamma(a), Y ~ Gamma(b)
 
   // A generator for one unit of work, e.g. derive(seed, epoch, index) for one sample.
   static Generator derive(uint64_t seed, uint64_t a, uint64_t b = 0);

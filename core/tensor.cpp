@@ -124,9 +124,7 @@ Storage::~Storage() {
   pool().give(ptr, bytes);
 }
 
-MemoryStats memory_stats() {
-  return {g_live_bytes.load(), g_peak_bytes.load(), static_cast<int64_t>(pool().cached())};
-}
+MemoryStats memory_stats() { return {g_live_bytes.load(), g_peak_bytes.load(), static_cast<int64_t>(pool().cached())}; }
 void reset_peak_memory() { g_peak_bytes.store(g_live_bytes.load()); }
 
 // ---------------------------------------------------------------- handle basics
@@ -153,19 +151,17 @@ std::vector<float> Tensor::to_vector() const {
 }
 
 float Tensor::item() const {
-  VT_CHECK(numel() == 1, "item: tensor of shape ", shape_str(shape()), " has ", numel(),
-           " elements, expected 1");
+  VT_CHECK(numel() == 1, "item: tensor of shape ", shape_str(shape()), " has ", numel(), " elements, expected 1");
   return data()[0];
 }
 
 namespace {
 int64_t flat_index(const Shape& shape, std::initializer_list<int64_t> index) {
-  VT_CHECK(index.size() == shape.size(), "at: ", index.size(), " indices for a tensor of shape ",
-           shape_str(shape));
+  VT_CHECK(index.size() == shape.size(), "at: ", index.size(), " indices for a tensor of shape ", shape_str(shape));
   int64_t flat = 0, d = 0;
   for (int64_t i : index) {
-    VT_CHECK(i >= 0 && i < shape[d], "at: index ", i, " out of range for dimension ", d,
-             " of size ", shape[d], " in shape ", shape_str(shape));
+    VT_CHECK(i >= 0 && i < shape[d], "at: index ", i, " out of range for dimension ", d, " of size ", shape[d],
+             " in shape ", shape_str(shape));
     flat = flat * shape[d] + i;
     ++d;
   }
@@ -173,19 +169,14 @@ int64_t flat_index(const Shape& shape, std::initializer_list<int64_t> index) {
 }
 }  // namespace
 
-float Tensor::at(std::initializer_list<int64_t> index) const {
-  return data()[flat_index(shape(), index)];
-}
+float Tensor::at(std::initializer_list<int64_t> index) const { return data()[flat_index(shape(), index)]; }
 float& Tensor::at(std::initializer_list<int64_t> index) { return data()[flat_index(shape(), index)]; }
 
 bool Tensor::same_storage(const Tensor& other) const {
-  return defined() && other.defined() && impl_->storage == other.impl_->storage &&
-         impl_->offset == other.impl_->offset;
+  return defined() && other.defined() && impl_->storage == other.impl_->storage && impl_->offset == other.impl_->offset;
 }
 
-bool Tensor::exclusive() const {
-  return defined() && impl_.use_count() == 1 && impl_->storage.use_count() == 1;
-}
+bool Tensor::exclusive() const { return defined() && impl_.use_count() == 1 && impl_->storage.use_count() == 1; }
 
 // ---------------------------------------------------------------- creation
 Tensor empty(const Shape& shape) {
@@ -243,12 +234,10 @@ Tensor uniform(const Shape& shape, float low, float high, Generator* gen) {
 }
 
 Tensor trunc_normal(const Shape& shape, float std, float a, float b, float mean, Generator* gen) {
-  VT_CHECK(std > 0 && a < b, "trunc_normal: need std > 0 and a < b, got std=", std, " a=", a,
-           " b=", b);
+  VT_CHECK(std > 0 && a < b, "trunc_normal: need std > 0 and a < b, got std=", std, " a=", a, " b=", b);
   Generator& g = gen ? *gen : default_generator();
   Tensor t = empty(shape);
-  for (int64_t i = 0; i < t.numel(); ++i)
-    t.data()[i] = static_cast<float>(g.trunc_normal(mean, std, a, b));
+  for (int64_t i = 0; i < t.numel(); ++i) t.data()[i] = static_cast<float>(g.trunc_normal(mean, std, a, b));
   return t;
 }
 

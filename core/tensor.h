@@ -23,8 +23,8 @@ namespace vt {
 
 using Shape = std::vector<int64_t>;
 
-std::string shape_str(const Shape& s);  // "(2,3)", "()" for a scalar, "(5,)" for rank 1
-int64_t shape_numel(const Shape& s);    // product of the sizes, 1 for a scalar
+std::string shape_str(const Shape& s);                               // "(2,3)", "()" for a scalar, "(5,)" for rank 1
+int64_t shape_numel(const Shape& s);                                 // product of the sizes, 1 for a scalar
 int64_t normalize_axis(int64_t axis, int64_t rank, const char* op);  // -1 -> rank-1, checked
 
 // One 64-byte-aligned float buffer. Its contents start uninitialised; creation functions fill it.
@@ -65,7 +65,7 @@ class Tensor {
   float* data();
   const float* data() const;
   std::vector<float> to_vector() const;
-  float item() const;                                   // the value of a one-element tensor
+  float item() const;                                    // the value of a one-element tensor
   float at(std::initializer_list<int64_t> index) const;  // element access, bounds-checked
   float& at(std::initializer_list<int64_t> index);
 
@@ -120,8 +120,8 @@ Tensor arange(double start, double end, double step = 1.0);  // as numpy/torch
 Tensor from_data(std::vector<float> values, const Shape& shape);
 Tensor zeros_like(const Tensor& t);
 // Random tensors draw from `gen`, or from the default generator (core/rng.h) when omitted.
-Tensor randn(const Shape& shape, Generator* gen = nullptr);                              // N(0, 1)
-Tensor uniform(const Shape& shape, float low, float high, Generator* gen = nullptr);     // U[low, high)
+Tensor randn(const Shape& shape, Generator* gen = nullptr);                           // N(0, 1)
+Tensor uniform(const Shape& shape, float low, float high, Generator* gen = nullptr);  // U[low, high)
 // timm's trunc_normal_: N(mean, std^2) restricted to [a, b]; a and b are absolute values, as in
 // timm (trunc_normal_(std=.02) keeps the default a=-2, b=2, i.e. practically untruncated).
 Tensor trunc_normal(const Shape& shape, float std, float a = -2.f, float b = 2.f, float mean = 0.f,

@@ -53,8 +53,8 @@ std::string blas_info() {
   }
   std::string config = openblas_get_config();  // "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY ..."
   std::string version = config.substr(0, config.find(' ', config.find(' ') + 1));
-  return str_cat(version, " (core ", openblas_get_corename(), ", ", parallel, ", ",
-                 openblas_get_num_threads(), " threads)");
+  return str_cat(version, " (core ", openblas_get_corename(), ", ", parallel, ", ", openblas_get_num_threads(),
+                 " threads)");
 }
 
 namespace detail {

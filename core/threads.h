@@ -15,8 +15,8 @@ namespace vt {
 
 void set_num_threads(int n);  // 1 <= n <= hardware_threads(); sets OpenMP's and OpenBLAS's thread counts
 int num_threads();
-int hardware_threads();      // what the machine offers (std::thread::hardware_concurrency)
-std::string blas_info();     // e.g. "OpenBLAS 0.3.21 (core Haswell, pthread, 2 threads)"
+int hardware_threads();   // what the machine offers (std::thread::hardware_concurrency)
+std::string blas_info();  // e.g. "OpenBLAS 0.3.21 (core Haswell, pthread, 2 threads)"
 bool in_parallel_region();
 
 // Below this many elements a loop runs on one thread: forking costs a few microseconds.

@@ -25,8 +25,8 @@ std::string Trace::scope_name() const {
   return name;
 }
 
-TraceRecord* OpTrace::record(std::vector<Shape> inputs, const Shape& output, double flops,
-                             double bytes_read, double bytes_written) {
+TraceRecord* OpTrace::record(std::vector<Shape> inputs, const Shape& output, double flops, double bytes_read,
+                             double bytes_written) {
   if (!t_) return nullptr;
   TraceRecord r;
   r.kind = kind_;
@@ -37,14 +37,12 @@ TraceRecord* OpTrace::record(std::vector<Shape> inputs, const Shape& output, dou
   r.bytes_read = bytes_read;
   r.bytes_written = bytes_written;
   r.backward = in_backward();
-  if (t_->time_ops)
-    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  if (t_->time_ops) r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   t_->records.push_back(std::move(r));
   return &t_->records.back();
 }
 
-TraceRecord* OpTrace::record(std::initializer_list<const Tensor*> inputs, const Tensor& output,
-                             double flops) {
+TraceRecord* OpTrace::record(std::initializer_list<const Tensor*> inputs, const Tensor& output, double flops) {
   if (!t_) return nullptr;
   std::vector<Shape> shapes;
   double bytes_read = 0;

@@ -42,11 +42,11 @@ struct TraceRecord {
   std::string scope;  // dotted module path active when the op ran
   std::vector<Shape> inputs;
   Shape output;
-  double flops = 0;          // floating-point operations (a multiply-add counts 2)
-  double bytes_read = 0;     // bytes of operands read (each operand once)
-  double bytes_written = 0;  // bytes of results written
-  double seconds = 0;        // wall time, when Trace::time_ops is set
-  bool backward = false;     // recorded while autograd ran backward closures
+  double flops = 0;                     // floating-point operations (a multiply-add counts 2)
+  double bytes_read = 0;                // bytes of operands read (each operand once)
+  double bytes_written = 0;             // bytes of results written
+  double seconds = 0;                   // wall time, when Trace::time_ops is set
+  bool backward = false;                // recorded while autograd ran backward closures
   std::map<std::string, double> attrs;  // op-specific: trans_a, nnz, density, ...
   std::vector<int32_t> row_counts;      // sparse ops: kept entries per mask row (batch entry 0)
   // steps of a fused op (empty otherwise)
@@ -57,7 +57,7 @@ struct TraceRecord {
 class Trace {
  public:
   std::vector<TraceRecord> records;
-  bool time_ops = false;  // measure each op's wall time (adds a clock read per op)
+  bool time_ops = false;            // measure each op's wall time (adds a clock read per op)
   std::vector<std::string> scopes;  // the current scope stack (managed by TraceScope)
   std::string scope_name() const;   // scopes joined with '.'
 };
@@ -106,11 +106,10 @@ class OpTrace {
   }
   bool on() const { return t_ != nullptr; }
   // Appends the record and returns it (for attrs); null when tracing is off.
-  TraceRecord* record(std::vector<Shape> inputs, const Shape& output, double flops,
-                      double bytes_read, double bytes_written);
+  TraceRecord* record(std::vector<Shape> inputs, const Shape& output, double flops, double bytes_read,
+                      double bytes_written);
   // Common case: inputs and output are tensors; bytes are 4 per element of each.
-  TraceRecord* record(std::initializer_list<const Tensor*> inputs, const Tensor& output,
-                      double flops);
+  TraceRecord* record(std::initializer_list<const Tensor*> inputs, const Tensor& output, double flops);
 
  private:
   Trace* t_;

@@ -31,7 +31,7 @@ inline int32_t float_to_bits(float f) {
 inline float exp_f32(float x) {
   // Clamp written as "bound > x ? bound : x" so that NaN falls through (and maps to maxps/minps).
   float xc = -104.f > x ? -104.f : x;  // e^-104 rounds to 0
-  xc = 89.f < xc ? 89.f : xc;           // e^89 overflows to inf
+  xc = 89.f < xc ? 89.f : xc;          // e^89 overflows to inf
   // n = round(xc * log2(e)) with the 1.5 * 2^23 trick (round to nearest even, no libm call);
   // the integer n also sits in the low mantissa bits of `shifted`, which saves a float->int
   // conversion (a conversion may trap, which keeps GCC from vectorising the loop).

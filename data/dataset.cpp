@@ -149,7 +149,8 @@ std::string check_file(const std::string& path, int64_t max_pixels) {
         static_cast<unsigned char>(head[1]) == 0xD8) {
       const off_t tail_len = std::min<off_t>(st.st_size, 1024);
       const std::string tail = pread_some(fd, static_cast<size_t>(tail_len), st.st_size - tail_len);
-      if (tail.find("\xFF\xD9") == std::string::npos) reason = "truncated JPEG (no end-of-image marker in its last 1 KiB)";
+      if (tail.find("\xFF\xD9") == std::string::npos)
+        reason = "truncated JPEG (no end-of-image marker in its last 1 KiB)";
     }
   }
   ::close(fd);
@@ -181,7 +182,8 @@ ImageFolder::ImageFolder(const std::string& root, const std::string& split, cons
       const size_t tab = line.find('\t');
       if (tab == std::string::npos) continue;
       const size_t tab2 = line.find('\t', tab + 1);
-      wnid_of[line.substr(0, tab)] = line.substr(tab + 1, tab2 == std::string::npos ? std::string::npos : tab2 - tab - 1);
+      wnid_of[line.substr(0, tab)] =
+          line.substr(tab + 1, tab2 == std::string::npos ? std::string::npos : tab2 - tab - 1);
     }
     if (!opt.classes.empty()) classes_ = opt.classes;
     else if (!opt.class_map.empty()) classes_ = read_class_map(opt.class_map);
@@ -235,7 +237,8 @@ ImageFolder::ImageFolder(const std::string& root, const std::string& split, cons
   std::vector<std::string> reasons(candidates.size());
   std::atomic<size_t> next{0};
   auto work = [&] {
-    for (size_t i = next++; i < candidates.size(); i = next++) reasons[i] = check_file(candidates[i].first, max_pixels_);
+    for (size_t i = next++; i < candidates.size(); i = next++)
+      reasons[i] = check_file(candidates[i].first, max_pixels_);
   };
   std::vector<std::thread> pool;
   for (int t = 1; t < std::max(1, opt.scan_threads); ++t) pool.emplace_back(work);
@@ -305,8 +308,8 @@ DecodeResult IdxDataset::load(int64_t i) const {
   DecodeResult r;
   Image im = make_image(cols_, rows_, 1);
   const size_t n = static_cast<size_t>(rows_) * cols_;
-  std::copy(pixels_.begin() + static_cast<std::ptrdiff_t>(i * n), pixels_.begin() + static_cast<std::ptrdiff_t>((i + 1) * n),
-            im.pixels.begin());
+  std::copy(pixels_.begin() + static_cast<std::ptrdiff_t>(i * n),
+            pixels_.begin() + static_cast<std::ptrdiff_t>((i + 1) * n), im.pixels.begin());
   r.image = std::move(im);
   return r;
 }
@@ -336,7 +339,8 @@ std::string format_summary(const SplitSummary& s, const std::vector<std::string>
   os << "\n";
   if (classes.size() <= static_cast<size_t>(max_listed)) {
     os << "  per class:";
-    for (size_t c = 0; c < classes.size(); ++c) os << (c ? ", " : " ") << printable_path(classes[c]) << " " << s.per_class[c];
+    for (size_t c = 0; c < classes.size(); ++c)
+      os << (c ? ", " : " ") << printable_path(classes[c]) << " " << s.per_class[c];
     os << "\n";
   }
   for (size_t i = 0; i < s.skipped.size() && i < static_cast<size_t>(max_listed); ++i)

@@ -26,7 +26,7 @@ class Dataset {
   virtual ~Dataset() = default;
   virtual int64_t size() const = 0;
   virtual int64_t label(int64_t i) const = 0;
-  virtual DecodeResult load(int64_t i) const = 0;  // thread-safe
+  virtual DecodeResult load(int64_t i) const = 0;     // thread-safe
   virtual std::string describe(int64_t i) const = 0;  // a path, or "<file>[i]"
   const std::vector<std::string>& classes() const { return classes_; }
   int64_t num_classes() const { return static_cast<int64_t>(classes_.size()); }
@@ -50,10 +50,10 @@ struct SplitSummary {
 };
 
 struct FolderOptions {
-  std::string class_map;          // file with one class name per line ("" = all folders)
+  std::string class_map;             // file with one class name per line ("" = all folders)
   std::vector<std::string> classes;  // use exactly these classes in this order (the train split's)
   int64_t max_pixels = kDefaultMaxPixels;
-  bool strict = false;            // a bad file or inconsistent class list is an error
+  bool strict = false;  // a bad file or inconsistent class list is an error
   int scan_threads = 4;
 };
 

@@ -67,8 +67,8 @@ Coeffs precompute(int in_size, float in0, float in1, int out_size, Interpolation
     }
     for (int x = 0; x < xmax; ++x) {
       const double v = ww != 0.0 ? w[x] / ww : w[x];
-      c.k[static_cast<size_t>(xx) * c.ksize + x] =
-          v < 0 ? static_cast<int32_t>(-0.5 + v * (1 << kPrecisionBits)) : static_cast<int32_t>(0.5 + v * (1 << kPrecisionBits));
+      c.k[static_cast<size_t>(xx) * c.ksize + x] = v < 0 ? static_cast<int32_t>(-0.5 + v * (1 << kPrecisionBits))
+                                                         : static_cast<int32_t>(0.5 + v * (1 << kPrecisionBits));
     }
     c.bounds[2 * xx] = xmin;
     c.bounds[2 * xx + 1] = xmax;
@@ -236,7 +236,8 @@ bool sample(const Image& im, double xin, double yin, Interpolation interp, uint8
 
 }  // namespace
 
-Image affine(const Image& in, const std::array<double, 6>& m, Interpolation interp, const std::array<uint8_t, 3>& fill) {
+Image affine(const Image& in, const std::array<double, 6>& m, Interpolation interp,
+             const std::array<uint8_t, 3>& fill) {
   Image out = make_image(in.width, in.height, in.channels);
   const int C = in.channels;
   for (int y = 0; y < out.height; ++y) {
@@ -259,7 +260,8 @@ Image rotate(const Image& in, double degrees, Interpolation interp, const std::a
   // Image.rotate: the inverse rotation about the centre, matrix entries rounded to 15 decimals.
   auto round15 = [](double v) { return std::nearbyint(v * 1e15) / 1e15; };
   const double a = -angle * M_PI / 180.0;
-  std::array<double, 6> m = {round15(std::cos(a)), round15(std::sin(a)), 0.0, round15(-std::sin(a)), round15(std::cos(a)), 0.0};
+  std::array<double, 6> m = {round15(std::cos(a)),  round15(std::sin(a)), 0.0,
+                             round15(-std::sin(a)), round15(std::cos(a)), 0.0};
   const double cx = in.width / 2.0, cy = in.height / 2.0;
   m[2] = m[0] * -cx + m[1] * -cy + m[2] + cx;
   m[5] = m[3] * -cx + m[4] * -cy + m[5] + cy;

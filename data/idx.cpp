@@ -62,7 +62,8 @@ IdxArray read_idx(const std::string& path, int expected_dims) {
       throw Error(str_cat(path, ": truncated: the header promises ", total, " data bytes but the file ends before"));
   }
   unsigned char extra;
-  if (gzread(f, &extra, 1) > 0) throw Error(str_cat(path, ": unexpected data after the ", total, " bytes the header promises"));
+  if (gzread(f, &extra, 1) > 0)
+    throw Error(str_cat(path, ": unexpected data after the ", total, " bytes the header promises"));
   int err = 0;
   gzerror(f, &err);
   if (err != Z_OK && err != Z_STREAM_END) throw Error(str_cat(path, ": corrupt gzip stream"));
@@ -72,7 +73,8 @@ IdxArray read_idx(const std::string& path, int expected_dims) {
 IdxSplit read_idx_split(const std::string& images_path, const std::string& labels_path, int64_t num_classes) {
   IdxArray im = read_idx(images_path, 3), lb = read_idx(labels_path, 1);
   if (im.dims[0] != lb.dims[0])
-    throw Error(str_cat(images_path, " holds ", im.dims[0], " images but ", labels_path, " holds ", lb.dims[0], " labels"));
+    throw Error(
+        str_cat(images_path, " holds ", im.dims[0], " images but ", labels_path, " holds ", lb.dims[0], " labels"));
   IdxSplit s;
   s.count = im.dims[0];
   s.rows = static_cast<int>(im.dims[1]);
@@ -81,7 +83,8 @@ IdxSplit read_idx_split(const std::string& images_path, const std::string& label
   s.labels.reserve(s.count);
   for (int64_t i = 0; i < s.count; ++i) {
     if (lb.data[i] >= num_classes)
-      throw Error(str_cat(labels_path, ": label ", int(lb.data[i]), " of item ", i, " is outside [0, ", num_classes, ")"));
+      throw Error(
+          str_cat(labels_path, ": label ", int(lb.data[i]), " of item ", i, " is outside [0, ", num_classes, ")"));
     s.labels.push_back(lb.data[i]);
   }
   return s;

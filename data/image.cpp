@@ -122,8 +122,7 @@ bool pnm_header_ok(const std::string& b, std::string& error) {
     while (i < b.size() && (std::isspace(uint8_t(b[i])) || b[i] == '#')) {
       if (b[i] == '#')
         while (i < b.size() && b[i] != '\n' && b[i] != '\r') ++i;
-      else
-        ++i;
+      else ++i;
     }
     uint64_t value = 0;
     for (; i < b.size() && std::isdigit(uint8_t(b[i])); ++i) {
@@ -152,7 +151,7 @@ bool drop_leading_empty_idat(const std::string& b, std::string& fixed) {
     const uint64_t length = be32(b, i);
     if (length > b.size() - i - 12) break;  // cut short: stb reports it
     const bool idat = b.compare(i + 4, 4, "IDAT") == 0;
-    if (idat && length > 0) break;          // data has started: the rest goes to stb as it is
+    if (idat && length > 0) break;  // data has started: the rest goes to stb as it is
     if (idat) empty.push_back(i);
     i += 12 + length;
   }
@@ -176,7 +175,8 @@ bool probe_image(const std::string& bytes, int& width, int& height, std::string&
   }
   uint64_t sw = 0, sh = 0;
   if (sniff_dimensions(bytes, sw, sh) && sw * sh > static_cast<uint64_t>(max_pixels)) {
-    error = str_cat("image of ", sw, "x", sh, " pixels exceeds the limit of ", max_pixels, " pixels (--max-image-pixels)");
+    error =
+        str_cat("image of ", sw, "x", sh, " pixels exceeds the limit of ", max_pixels, " pixels (--max-image-pixels)");
     return false;
   }
   if (bytes.size() > static_cast<size_t>(INT_MAX)) {
@@ -184,7 +184,8 @@ bool probe_image(const std::string& bytes, int& width, int& height, std::string&
     return false;
   }
   if (jpeg_after_soi(bytes) && !jpeg_huffman_tables_ok(bytes, error)) return false;
-  if (bytes.size() >= 2 && bytes[0] == 'P' && (bytes[1] == '5' || bytes[1] == '6') && !pnm_header_ok(bytes, error)) return false;
+  if (bytes.size() >= 2 && bytes[0] == 'P' && (bytes[1] == '5' || bytes[1] == '6') && !pnm_header_ok(bytes, error))
+    return false;
   int comp = 0;
   const auto* p = reinterpret_cast<const stbi_uc*>(bytes.data());
   if (!stbi_info_from_memory(p, static_cast<int>(bytes.size()), &width, &height, &comp)) {
@@ -210,7 +211,8 @@ DecodeResult decode_image(const std::string& bytes, int64_t max_pixels) {
   if (!probe_image(bytes, w, h, r.error, max_pixels)) return r;
   // stb decodes a truncated JPEG without complaint (the missing part comes out grey); PIL refuses
   // it. A complete JPEG ends with the EOI marker FF D9 (trailing bytes after it are tolerated).
-  if (jpeg_after_soi(bytes) && bytes.find("\xFF\xD9", bytes.size() > 1024 ? bytes.size() - 1024 : 0) == std::string::npos) {
+  if (jpeg_after_soi(bytes) &&
+      bytes.find("\xFF\xD9", bytes.size() > 1024 ? bytes.size() - 1024 : 0) == std::string::npos) {
     r.error = "truncated JPEG (no end-of-image marker in its last 1 KiB)";
     return r;
   }

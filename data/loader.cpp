@@ -7,8 +7,8 @@
 
 #include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 
 #include "core/error.h"
 #include "core/rng.h"
@@ -19,7 +19,8 @@ namespace {
 constexpr uint64_t kMixupStream = 0x6d697875700000ULL;  // "mixup": a separate stream per batch
 }
 
-DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, LoaderOptions opt) : ds_(std::move(dataset)), opt_(std::move(opt)) {
+DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, LoaderOptions opt)
+    : ds_(std::move(dataset)), opt_(std::move(opt)) {
   VT_CHECK(ds_ && ds_->size() > 0, "data loader: empty dataset");
   VT_CHECK(opt_.batch_size > 0, "data loader: batch size ", opt_.batch_size, " must be positive");
   VT_CHECK(opt_.num_workers >= 0, "data loader: --num_workers ", opt_.num_workers, " must not be negative");
@@ -40,7 +41,7 @@ DataLoader::~DataLoader() { stop_workers(); }
 int64_t DataLoader::samples_per_epoch() const {
   const int64_t n = ds_->size(), w = opt_.world_size;
   if (!opt_.pad_shards) return (n - opt_.rank + w - 1) / w;  // this rank's share, unpadded
-  return (n + w - 1) / w;  // padded as DistributedSampler
+  return (n + w - 1) / w;                                    // padded as DistributedSampler
 }
 
 int64_t DataLoader::batches_per_epoch() const {

@@ -34,15 +34,15 @@
 namespace vt::data {
 
 struct Batch {
-  Tensor images;                // (B, C, S, S) normalised
-  std::vector<int64_t> labels;  // (B,)
-  Tensor targets;               // (B, K) soft targets when mixup is on, else undefined
+  Tensor images;                 // (B, C, S, S) normalised
+  std::vector<int64_t> labels;   // (B,)
+  Tensor targets;                // (B, K) soft targets when mixup is on, else undefined
   std::vector<int64_t> indices;  // dataset indices, for logs and tests
 };
 
 struct LoaderOptions {
   int64_t batch_size = 64;
-  bool train = true;        // train transform + shuffle; eval transform otherwise
+  bool train = true;  // train transform + shuffle; eval transform otherwise
   bool shuffle = true;
   bool drop_last = true;
   int num_workers = 2;
@@ -50,12 +50,12 @@ struct LoaderOptions {
   int worker_nice = 0;       // > 0: workers run at this lower priority (nice), leaving cores to the model
   uint64_t seed = 0;
   int rank = 0, world_size = 1;
-  bool pad_shards = true;    // pad the permutation so every rank gets as many samples (training);
-                             // false: rank r takes samples r, r + world, ... once each (evaluation)
+  bool pad_shards = true;  // pad the permutation so every rank gets as many samples (training);
+                           // false: rank r takes samples r, r + world, ... once each (evaluation)
   bool strict = false;
   bool cache_decoded = false;  // keep decoded images in memory (small datasets)
   TransformConfig transform;
-  std::optional<MixupConfig> mixup;  // train only
+  std::optional<MixupConfig> mixup;              // train only
   std::function<void(const std::string&)> warn;  // default: stderr
 };
 

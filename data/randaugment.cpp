@@ -10,10 +10,21 @@
 namespace vt::data {
 
 const char* aug_op_name(AugOp op) {
-  static const char* names[kNumAugOps] = {
-      "AutoContrast", "Equalize", "Invert", "Rotate", "PosterizeIncreasing", "SolarizeIncreasing", "SolarizeAdd",
-      "ColorIncreasing", "ContrastIncreasing", "BrightnessIncreasing", "SharpnessIncreasing",
-      "ShearX", "ShearY", "TranslateXRel", "TranslateYRel"};
+  static const char* names[kNumAugOps] = {"AutoContrast",
+                                          "Equalize",
+                                          "Invert",
+                                          "Rotate",
+                                          "PosterizeIncreasing",
+                                          "SolarizeIncreasing",
+                                          "SolarizeAdd",
+                                          "ColorIncreasing",
+                                          "ContrastIncreasing",
+                                          "BrightnessIncreasing",
+                                          "SharpnessIncreasing",
+                                          "ShearX",
+                                          "ShearY",
+                                          "TranslateXRel",
+                                          "TranslateYRel"};
   return names[static_cast<int>(op)];
 }
 
@@ -39,8 +50,8 @@ RandAugmentConfig parse_rand_augment(const std::string& spec) {
     pos += m.length(0);
   }
   VT_CHECK(cfg.increasing, "--aa '", spec, "': only the increasing op set (inc1) is implemented", usage);
-  VT_CHECK(cfg.num_ops >= 0 && cfg.magnitude >= 0 && cfg.magnitude <= 10 && cfg.prob >= 0 && cfg.prob <= 1,
-           "--aa '", spec, "': values out of range", usage);
+  VT_CHECK(cfg.num_ops >= 0 && cfg.magnitude >= 0 && cfg.magnitude <= 10 && cfg.prob >= 0 && cfg.prob <= 1, "--aa '",
+           spec, "': values out of range", usage);
   return cfg;
 }
 
@@ -90,8 +101,12 @@ Image blend(const Image& a, const Image& b, float alpha) {
   Image out = a;
   const bool interpolate = alpha >= 0 && alpha <= 1.0f;
   for (size_t i = 0; i < a.pixels.size(); ++i) {
-    const float v = static_cast<float>(static_cast<int>(a.pixels[i]) + alpha * (static_cast<int>(b.pixels[i]) - static_cast<int>(a.pixels[i])));
-    out.pixels[i] = interpolate ? static_cast<uint8_t>(v) : (v <= 0.0f ? 0 : v >= 255.0f ? 255 : static_cast<uint8_t>(v));
+    const float v = static_cast<float>(static_cast<int>(a.pixels[i]) +
+                                       alpha * (static_cast<int>(b.pixels[i]) - static_cast<int>(a.pixels[i])));
+    out.pixels[i] = interpolate ? static_cast<uint8_t>(v)
+                                : (v <= 0.0f     ? 0
+                                   : v >= 255.0f ? 255
+                                                 : static_cast<uint8_t>(v));
   }
   return out;
 }
@@ -144,7 +159,7 @@ Image equalize(const Image& img) {
 
 Image smooth(const Image& img) {
   if (img.width < 3 || img.height < 3) return img;  // PIL copies images smaller than the kernel
-  Image out = img;  // first and last rows and columns stay as they are
+  Image out = img;                                  // first and last rows and columns stay as they are
   const int C = img.channels;
   const float k = 1.0f / 13.0f, k5 = 5.0f / 13.0f;
   for (int y = 1; y < img.height - 1; ++y)
@@ -214,9 +229,11 @@ Image apply_aug_op(const Image& img, AugOp op, double magnitude, bool negate, co
       double sum = 0;
       for (uint8_t v : grey.pixels) sum += v;
       const int mean = static_cast<int>(sum / static_cast<double>(grey.pixels.size()) + 0.5);
-      return blend(to_mode_of(make_image(img.width, img.height, 1, static_cast<uint8_t>(mean)), img), img, static_cast<float>(arg));
+      return blend(to_mode_of(make_image(img.width, img.height, 1, static_cast<uint8_t>(mean)), img), img,
+                   static_cast<float>(arg));
     }
-    case AugOp::kBrightnessIncreasing: return blend(make_image(img.width, img.height, img.channels, 0), img, static_cast<float>(arg));
+    case AugOp::kBrightnessIncreasing:
+      return blend(make_image(img.width, img.height, img.channels, 0), img, static_cast<float>(arg));
     case AugOp::kSharpnessIncreasing: return blend(smooth(img), img, static_cast<float>(arg));
     case AugOp::kShearX: return affine(img, {1, arg, 0, 0, 1, 0}, cfg.interpolation, cfg.fill);
     case AugOp::kShearY: return affine(img, {1, 0, 0, arg, 1, 0}, cfg.interpolation, cfg.fill);

@@ -19,19 +19,31 @@ class Generator;
 namespace vt::data {
 
 enum class AugOp {
-  kAutoContrast, kEqualize, kInvert, kRotate, kPosterizeIncreasing, kSolarizeIncreasing, kSolarizeAdd,
-  kColorIncreasing, kContrastIncreasing, kBrightnessIncreasing, kSharpnessIncreasing,
-  kShearX, kShearY, kTranslateXRel, kTranslateYRel,
+  kAutoContrast,
+  kEqualize,
+  kInvert,
+  kRotate,
+  kPosterizeIncreasing,
+  kSolarizeIncreasing,
+  kSolarizeAdd,
+  kColorIncreasing,
+  kContrastIncreasing,
+  kBrightnessIncreasing,
+  kSharpnessIncreasing,
+  kShearX,
+  kShearY,
+  kTranslateXRel,
+  kTranslateYRel,
 };
 constexpr int kNumAugOps = 15;
 const char* aug_op_name(AugOp op);
 
 struct RandAugmentConfig {
-  int num_ops = 2;             // n
-  double magnitude = 9;        // m
-  double magnitude_std = 0.5;  // mstd
-  double prob = 0.5;           // per op
-  bool increasing = true;      // inc1 (only the increasing set is implemented)
+  int num_ops = 2;                                // n
+  double magnitude = 9;                           // m
+  double magnitude_std = 0.5;                     // mstd
+  double prob = 0.5;                              // per op
+  bool increasing = true;                         // inc1 (only the increasing set is implemented)
   std::array<uint8_t, 3> fill = {124, 116, 104};  // round(255 * ImageNet mean)
   Interpolation interpolation = Interpolation::kBicubic;
   double translate_pct = 0.45;
@@ -51,10 +63,10 @@ double aug_op_argument(AugOp op, double magnitude, bool negate, const RandAugmen
 Image rand_augment(const Image& img, const RandAugmentConfig& cfg, Generator& gen);
 
 // PIL building blocks, exposed for tests.
-Image to_grey(const Image& img);                              // convert("L"): (19595 R + 38470 G + 7471 B + 2^15) >> 16
-Image blend(const Image& a, const Image& b, float alpha);     // Image.blend(a, b, alpha)
+Image to_grey(const Image& img);                           // convert("L"): (19595 R + 38470 G + 7471 B + 2^15) >> 16
+Image blend(const Image& a, const Image& b, float alpha);  // Image.blend(a, b, alpha)
 Image auto_contrast(const Image& img);
 Image equalize(const Image& img);
-Image smooth(const Image& img);                               // ImageFilter.SMOOTH
+Image smooth(const Image& img);  // ImageFilter.SMOOTH
 
 }  // namespace vt::data

@@ -15,7 +15,8 @@ Image convert_channels(const Image& img, int channels) {
   if (img.channels == channels) return img;
   if (channels == 1) return to_grey(img);
   Image out = make_image(img.width, img.height, 3);
-  for (size_t i = 0; i < img.pixels.size(); ++i) out.pixels[3 * i] = out.pixels[3 * i + 1] = out.pixels[3 * i + 2] = img.pixels[i];
+  for (size_t i = 0; i < img.pixels.size(); ++i)
+    out.pixels[3 * i] = out.pixels[3 * i + 1] = out.pixels[3 * i + 2] = img.pixels[i];
   return out;
 }
 
@@ -24,7 +25,8 @@ void to_normalized(const Image& img, const TransformConfig& cfg, float* out) {
   for (int c = 0; c < C; ++c) {
     const float mean = cfg.mean[c], std = cfg.std[c];
     float* dst = out + static_cast<size_t>(c) * HW;
-    for (int i = 0; i < HW; ++i) dst[i] = (static_cast<float>(img.pixels[static_cast<size_t>(i) * C + c]) / 255.0f - mean) / std;
+    for (int i = 0; i < HW; ++i)
+      dst[i] = (static_cast<float>(img.pixels[static_cast<size_t>(i) * C + c]) / 255.0f - mean) / std;
   }
 }
 
@@ -57,7 +59,9 @@ Image eval_image(const Image& img0, const TransformConfig& cfg) {
   return crop(img, center_offset(img.width, S), center_offset(img.height, S), S, S);
 }
 
-void eval_transform(const Image& img, const TransformConfig& cfg, float* out) { to_normalized(eval_image(img, cfg), cfg, out); }
+void eval_transform(const Image& img, const TransformConfig& cfg, float* out) {
+  to_normalized(eval_image(img, cfg), cfg, out);
+}
 
 // ---------------------------------------------------------------- train
 std::array<int, 4> random_resized_crop_box(int W, int H, const TransformConfig& cfg, Generator& gen) {
@@ -89,7 +93,8 @@ Image train_image(const Image& img0, const TransformConfig& cfg, Generator& gen)
     if (img.width != S || img.height != S) img = resize(img, S, S, cfg.train_interpolation);
     const int pad = cfg.small_crop_padding;
     if (pad > 0) {
-      const int top = static_cast<int>(gen.randint(0, 2 * pad + 1)) - pad, left = static_cast<int>(gen.randint(0, 2 * pad + 1)) - pad;
+      const int top = static_cast<int>(gen.randint(0, 2 * pad + 1)) - pad,
+                left = static_cast<int>(gen.randint(0, 2 * pad + 1)) - pad;
       img = crop(img, left, top, S, S);
     }
   } else {
@@ -120,7 +125,8 @@ void random_erasing(float* chw, int C, int H, int W, double p, Generator& gen) {
       const int top = static_cast<int>(gen.randint(0, H - h + 1)), left = static_cast<int>(gen.randint(0, W - w + 1));
       for (int c = 0; c < C; ++c)
         for (int y = top; y < top + h; ++y)
-          for (int x = left; x < left + w; ++x) chw[(static_cast<size_t>(c) * H + y) * W + x] = static_cast<float>(gen.normal());
+          for (int x = left; x < left + w; ++x)
+            chw[(static_cast<size_t>(c) * H + y) * W + x] = static_cast<float>(gen.normal());
       return;
     }
   }

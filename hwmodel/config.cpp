@@ -58,7 +58,8 @@ class KeyValues {
       if (eq == std::string::npos) throw Error(str_cat(path_, ":", line, ": expected 'key = value', got '", body, "'"));
       const std::string key = trim(body.substr(0, eq)), value = trim(body.substr(eq + 1));
       if (key.empty() || value.empty()) throw Error(str_cat(path_, ":", line, ": empty key or value in '", body, "'"));
-      if (entries_.count(key)) throw Error(str_cat(path_, ":", line, ": key '", key, "' repeats line ", entries_[key].line));
+      if (entries_.count(key))
+        throw Error(str_cat(path_, ":", line, ": key '", key, "' repeats line ", entries_[key].line));
       entries_[key] = Entry{value, comment, line, false};
     }
   }
@@ -145,7 +146,8 @@ ArchConfig parse_arch_config(const std::string& text, const std::string& path) {
   a.operand_bits = kv.integer("operand_bits", 1, 64);
   a.psum_bits = kv.integer("psum_bits", 1, 128);
   if (a.psum_bits < a.operand_bits)
-    throw Error(str_cat(kv.where("psum_bits"), " = ", a.psum_bits, " is narrower than operand_bits = ", a.operand_bits));
+    throw Error(
+        str_cat(kv.where("psum_bits"), " = ", a.psum_bits, " is narrower than operand_bits = ", a.operand_bits));
 
   a.sa_general.rows = kv.integer("sa_general_rows", 1, kMaxDim);
   a.sa_general.cols = kv.integer("sa_general_cols", 1, kMaxDim);
@@ -185,7 +187,9 @@ ArchConfig parse_arch_config(const std::string& text, const std::string& path) {
   a.predictor.dataflow = Dataflow::kOS;
   a.predictor.os_drain_explicit = a.sa_general.os_drain_explicit;
   if ((a.sparse_pe_rows > 0) != (a.predictor.rows > 0 && a.predictor.cols > 0))
-    throw Error(str_cat(path, ": sparse_pe_rows and predictor_rows/predictor_cols must be all zero (no sparse engine) or all positive"));
+    throw Error(str_cat(
+        path,
+        ": sparse_pe_rows and predictor_rows/predictor_cols must be all zero (no sparse engine) or all positive"));
   if ((a.sparse_pe_rows > 0) != (a.sparse_pe_cols > 0))
     throw Error(str_cat(path, ": sparse_pe_rows and sparse_pe_cols must both be zero or both positive"));
   a.pipeline_chunk_tokens = kv.integer("pipeline_chunk_tokens", 0, 1 << 20);
@@ -227,7 +231,8 @@ namespace {
 // (text, name for errors) of a shipped config or a file.
 std::pair<std::string, std::string> config_source(const std::string& name_or_path) {
   if (name_or_path.find_first_of("/.") != std::string::npos) return {read_file(name_or_path), name_or_path};
-  if (const char* text = shipped_config_text(name_or_path)) return {text, str_cat("hwmodel/configs/", name_or_path, ".cfg")};
+  if (const char* text = shipped_config_text(name_or_path))
+    return {text, str_cat("hwmodel/configs/", name_or_path, ".cfg")};
   std::string names;
   for (const std::string& n : shipped_config_names()) names += (names.empty() ? "" : ", ") + n;
   throw Error(str_cat("'", name_or_path, "' is neither a shipped config (", names, ") nor a path"));

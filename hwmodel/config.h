@@ -58,7 +58,7 @@ struct ArchConfig {
   // SANGER's sparse engine: pe_rows rows of pe_cols PEs, each row processing one packed sub-row
   // of at most pe_cols kept scores; exp in the PEs.
   int64_t sparse_pe_rows = 0, sparse_pe_cols = 0, sparse_exp_latency_cycles = 0;
-  int64_t pipeline_chunk_tokens = 0;  // 0: no intra-layer pipeline (ops run one after another)
+  int64_t pipeline_chunk_tokens = 0;           // 0: no intra-layer pipeline (ops run one after another)
   std::map<std::string, std::string> sources;  // key -> the comment written next to it
 
   double dram_bytes_per_cycle() const { return dram_bytes_per_s / clock_hz; }

@@ -182,9 +182,9 @@ void cost_vector(const HwOp& op, const ArchConfig& a, OpCost& c) {
     case OpKind::kLayerNorm:
       require(a.layernorm.present(), op, a, "a layernorm post-processor (layernorm_lanes)");
       vector_cycles(op, a.layernorm, a.layernorm_passes, true, c);
-      c.adds = 4.0 * elements;                // sum, subtract mean, sum of squares, + beta
-      c.muls = 3.0 * elements;                // square, normalise, * gamma
-      c.divs = 2.0 * op.batch * op.rows;      // the mean and the reciprocal square root
+      c.adds = 4.0 * elements;            // sum, subtract mean, sum of squares, + beta
+      c.muls = 3.0 * elements;            // square, normalise, * gamma
+      c.divs = 2.0 * op.batch * op.rows;  // the mean and the reciprocal square root
       break;
     case OpKind::kGelu:
       require(a.gelu.present(), op, a, "a GELU post-processor (gelu_lanes)");
@@ -193,8 +193,7 @@ void cost_vector(const HwOp& op, const ArchConfig& a, OpCost& c) {
       c.muls = 2.0 * elements;
       c.adds = elements;
       break;
-    default:
-      VT_ASSERT(false);
+    default: VT_ASSERT(false);
   }
 }
 
@@ -249,7 +248,7 @@ void cost_sparse(const HwOp& op, const ArchConfig& a, OpCost& c) {
   const double pe = double(unit_width(op.unit, a));
   c.mapping_efficiency = waves > 0 ? segments / (double(waves) * a.sparse_pe_rows) : 1.0;
   c.compute_utilization = op.kind == OpKind::kSparseSoftmax ? nnz / (pe * std::max<int64_t>(c.compute_cycles, 1))
-                                                              : c.macs / (pe * std::max<int64_t>(c.compute_cycles, 1));
+                                                            : c.macs / (pe * std::max<int64_t>(c.compute_cycles, 1));
   c.tiles = std::max<int64_t>(1, waves);
 }
 
@@ -278,8 +277,8 @@ void time_with_memory(const ArchConfig& a, TimingMode mode, const Loads& loads, 
     // latency: with everything resident the time is the compute time at any bandwidth. Otherwise
     // its trace-driven stalls are approximated by our overlap without the first load.
     total = loads.resident ? busy
-                           : std::max(busy, overlapped_cycles(busy, c.load_cycles, c.store_cycles, c.tiles, a.double_buffered,
-                                                              a.dram_shared_channel) -
+                           : std::max(busy, overlapped_cycles(busy, c.load_cycles, c.store_cycles, c.tiles,
+                                                              a.double_buffered, a.dram_shared_channel) -
                                                 c.load_cycles / std::max<double>(1, double(c.tiles)));
   } else {
     total = overlapped_cycles(busy, c.load_cycles, c.store_cycles, c.tiles, a.double_buffered, a.dram_shared_channel) +
@@ -294,7 +293,8 @@ void time_with_memory(const ArchConfig& a, TimingMode mode, const Loads& loads, 
     best = c.sram_port_cycles;
     c.bound = "sram_port";
   }
-  if (dram > best) c.bound = a.dram_shared_channel ? "dram" : (c.load_cycles >= c.store_cycles ? "dram_read" : "dram_write");
+  if (dram > best)
+    c.bound = a.dram_shared_channel ? "dram" : (c.load_cycles >= c.store_cycles ? "dram_read" : "dram_write");
 }
 
 // Energy: actions times the table (leakage is charged on the whole run).
@@ -311,24 +311,16 @@ OpCost cost_op(const HwOp& op, const ArchConfig& a, const EnergyTable& e, Timing
   OpCost c;
   Loads loads;
   switch (op.kind) {
-    case OpKind::kLayout:
-      c.bound = "none";
-      return c;  // addressing only: no work, no traffic
-    case OpKind::kGemm:
-      loads = cost_gemm(op, a, mode, c);
-      break;
-    case OpKind::kPredict:
-      loads = cost_predict(op, a, mode, c);
-      break;
+    case OpKind::kLayout: c.bound = "none"; return c;  // addressing only: no work, no traffic
+    case OpKind::kGemm: loads = cost_gemm(op, a, mode, c); break;
+    case OpKind::kPredict: loads = cost_predict(op, a, mode, c); break;
     case OpKind::kSddmm:
     case OpKind::kSparseSoftmax:
     case OpKind::kSpmm:
       cost_sparse(op, a, c);
       loads = vector_traffic(op, a, c);
       break;
-    default:
-      cost_vector(op, a, c);
-      loads = vector_traffic(op, a, c);
+    default: cost_vector(op, a, c); loads = vector_traffic(op, a, c);
   }
   time_with_memory(a, mode, loads, c);
   const bool array_op = op.kind == OpKind::kGemm || op.kind == OpKind::kPredict || op.kind == OpKind::kSddmm ||

@@ -21,9 +21,9 @@ enum class Unit {
   kSoftmax,      // row softmax post-processor (softmax attention only)
   kLayerNorm,
   kGelu,
-  kSparse,       // SANGER's sparse PE array: SDDMM, exp, SpMM on the kept entries
-  kPredictor,    // SANGER's low-precision Q K^T for the mask
-  kNone,         // layout only: addressing, no work
+  kSparse,     // SANGER's sparse PE array: SDDMM, exp, SpMM on the kept entries
+  kPredictor,  // SANGER's low-precision Q K^T for the mask
+  kNone,       // layout only: addressing, no work
 };
 const char* unit_name(Unit u);
 
@@ -54,9 +54,9 @@ struct Dep {
 };
 
 struct HwOp {
-  std::string name;   // "blocks.3.attn.core.2" (a step of a fused op: its scope and step id)
-  std::string layer;  // "patch_embed", "blocks.3", "head": ops of one layer share a pipeline
-  std::string trace_kind;  // the traced op or step primitive it came from ("linear", "gemm", ...)
+  std::string name;             // "blocks.3.attn.core.2" (a step of a fused op: its scope and step id)
+  std::string layer;            // "patch_embed", "blocks.3", "head": ops of one layer share a pipeline
+  std::string trace_kind;       // the traced op or step primitive it came from ("linear", "gemm", ...)
   std::string step, step_name;  // a fused op's step, as the kernel names it ("4a", "Q khat_sum^T")
   OpKind kind = OpKind::kGemm;
   Unit unit = Unit::kNone;

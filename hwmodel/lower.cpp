@@ -37,11 +37,10 @@ class Lowering {
 
   void run(const std::vector<TraceRecord>& records) {
     for (const TraceRecord& r : records) {
-      VT_CHECK(!r.backward, "hwmodel: trace record ", r.kind, " at ", r.scope, " was recorded in backward; trace a forward pass");
-      if (r.step.empty())
-        lower_op(r);
-      else
-        lower_step(r);
+      VT_CHECK(!r.backward, "hwmodel: trace record ", r.kind, " at ", r.scope,
+               " was recorded in backward; trace a forward pass");
+      if (r.step.empty()) lower_op(r);
+      else lower_step(r);
     }
   }
 
@@ -139,18 +138,22 @@ class Lowering {
       } else if (k == "add") {
         o = vec(OpKind::kElementwise, Unit::kAdder, h, rows, cols, a, tokens);
       } else if (k == "divide") {
-        o = vec(attr(r, "divisors") == 1 ? OpKind::kDivideSingle : OpKind::kDivideMulti, Unit::kDivider, h, rows, cols, a, tokens);
+        o = vec(attr(r, "divisors") == 1 ? OpKind::kDivideSingle : OpKind::kDivideMulti, Unit::kDivider, h, rows, cols,
+                a, tokens);
       } else if (k == "softmax_rows") {
         o = vec(OpKind::kSoftmax, Unit::kSoftmax, h, rows, cols, a, tokens);
       } else if (k == "sddmm" || k == "sparse_softmax" || k == "spmm") {
-        o = vec(k == "sddmm" ? OpKind::kSddmm : k == "spmm" ? OpKind::kSpmm : OpKind::kSparseSoftmax, Unit::kSparse, h, rows, cols,
-                a, tokens);
+        o = vec(k == "sddmm"  ? OpKind::kSddmm
+                : k == "spmm" ? OpKind::kSpmm
+                              : OpKind::kSparseSoftmax,
+                Unit::kSparse, h, rows, cols, a, tokens);
         o.K = attr(r, "K");
         o.row_nnz = r.row_counts;
         VT_CHECK(static_cast<int64_t>(o.row_nnz.size()) == h * rows, r.kind, " at ", r.scope, ": ", o.row_nnz.size(),
                  " row counts for ", h, " heads x ", rows, " rows");
       } else {
-        throw Error(str_cat("hwmodel: no lowering for step ", r.step, " (", k, ") of ", r.step_of, " at '", r.scope, "'"));
+        throw Error(
+            str_cat("hwmodel: no lowering for step ", r.step, " (", k, ") of ", r.step_of, " at '", r.scope, "'"));
       }
       o.w_src = HwOp::kExternal;  // vector ops read `a`; their other operands are dependencies
     }
@@ -185,8 +188,8 @@ class Lowering {
       return;
     }
     if (k == "matmul") {
-      VT_CHECK(r.inputs.size() == 2 && r.inputs[0].size() >= 2 && r.inputs[1].size() >= 2, "hwmodel: matmul at ", r.scope,
-               " without two matrix inputs");
+      VT_CHECK(r.inputs.size() == 2 && r.inputs[0].size() >= 2 && r.inputs[1].size() >= 2, "hwmodel: matmul at ",
+               r.scope, " without two matrix inputs");
       const Shape& a = r.inputs[0];
       int64_t batch = 1;
       for (size_t i = 0; i + 2 < r.output.size(); ++i) batch *= r.output[i];
@@ -242,7 +245,7 @@ std::vector<HwOp> parse_gemm_workload(const std::string& text, const std::string
       f.push_back(b == std::string::npos ? "" : field.substr(b, e - b + 1));
     }
     while (!f.empty() && f.back().empty()) f.pop_back();  // SCALE-Sim's trailing commas
-    if (header) {  // "Layer,M,N,K," as SCALE-Sim writes it
+    if (header) {                                         // "Layer,M,N,K," as SCALE-Sim writes it
       header = false;
       if (f.size() >= 4 && f[1] == "M" && f[2] == "N" && f[3] == "K") continue;
       throw Error(str_cat(path, ":", line_no, ": expected a header 'name,M,N,K[,batch]', got '", line, "'"));

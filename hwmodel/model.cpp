@@ -37,17 +37,14 @@ void vector_traffic(HwOp& op, double b) {
     case OpKind::kSpmm:  // reads V, writes the un-normalised rows
       op.in_bytes = op.out_bytes = double(op.batch) * op.rows * op.K * b;
       break;
-    case OpKind::kLayout:
-      op.in_bytes = op.out_bytes = 0;
-      break;
-    default:
-      op.in_bytes = op.out_bytes = elems * b;
+    case OpKind::kLayout: op.in_bytes = op.out_bytes = 0; break;
+    default: op.in_bytes = op.out_bytes = elems * b;
   }
 }
 
 bool is_vector_unit(Unit u) {
-  return u == Unit::kAccumulator || u == Unit::kDivider || u == Unit::kAdder || u == Unit::kSoftmax || u == Unit::kLayerNorm ||
-         u == Unit::kGelu;
+  return u == Unit::kAccumulator || u == Unit::kDivider || u == Unit::kAdder || u == Unit::kSoftmax ||
+         u == Unit::kLayerNorm || u == Unit::kGelu;
 }
 
 std::vector<int> make_segments(const std::vector<HwOp>& ops, bool pipelined) {
@@ -97,7 +94,7 @@ Report evaluate(std::vector<HwOp> ops, const ArchConfig& arch, const EnergyTable
     HwOp& op = ops[i];
     vector_traffic(op, b);
     auto in_dram = [&](int src, bool w) {
-      if (src == HwOp::kExternal) return true;  // weights, the image
+      if (src == HwOp::kExternal) return true;                                                   // weights, the image
       if (pipelined && r.segment_of[static_cast<size_t>(src)] == r.segment_of[i]) return false;  // streamed
       const bool spill = operand_bytes(op, w, b) > (w ? half_filter : half_ifmap);
       if (spill) ops[static_cast<size_t>(src)].out_to_dram = true;
@@ -119,7 +116,8 @@ Report evaluate(std::vector<HwOp> ops, const ArchConfig& arch, const EnergyTable
   // Segments: the pipeline closed form over the ops of each.
   const int num_segments = r.segment_of.back() + 1;
   r.segments.resize(static_cast<size_t>(num_segments));
-  for (size_t i = 0; i < ops.size(); ++i) r.segments[static_cast<size_t>(r.segment_of[i])].ops.push_back(static_cast<int>(i));
+  for (size_t i = 0; i < ops.size(); ++i)
+    r.segments[static_cast<size_t>(r.segment_of[i])].ops.push_back(static_cast<int>(i));
   for (Segment& s : r.segments) {
     s.layer = ops[static_cast<size_t>(s.ops.front())].layer;
     int64_t tokens = 0;
@@ -147,7 +145,8 @@ Report evaluate(std::vector<HwOp> ops, const ArchConfig& arch, const EnergyTable
   for (const Segment& s : r.segments)
     for (int i : s.ops)
       if (s.serial_cycles > 0)
-        r.attributed_cycles[static_cast<size_t>(i)] = s.cycles * double(r.costs[static_cast<size_t>(i)].cycles) / s.serial_cycles;
+        r.attributed_cycles[static_cast<size_t>(i)] =
+            s.cycles * double(r.costs[static_cast<size_t>(i)].cycles) / s.serial_cycles;
 
   // Totals per layer (in order of appearance) and end to end.
   std::map<std::string, size_t> layer_index;

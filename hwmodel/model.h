@@ -27,8 +27,8 @@ struct Segment {
   std::vector<int> ops;
   std::string layer;
   int64_t chunks = 1;
-  double cycles = 0;           // pipelined
-  double serial_cycles = 0;    // the same ops one after another
+  double cycles = 0;            // pipelined
+  double serial_cycles = 0;     // the same ops one after another
   double attention_cycles = 0;  // the attention ops' share of `cycles` (by their standalone cycles)
 };
 

@@ -12,7 +12,8 @@ double pipeline_cycles(const std::vector<PipelineStage>& stages, int64_t chunks)
   VT_CHECK(chunks >= 1, "pipeline: ", chunks, " chunks");
   const size_t S = stages.size();
   for (size_t s = 0; s < S; ++s)
-    for (int p : stages[s].inputs) VT_CHECK(p >= 0 && static_cast<size_t>(p) < s, "pipeline: stage ", s, " consumes stage ", p);
+    for (int p : stages[s].inputs)
+      VT_CHECK(p >= 0 && static_cast<size_t>(p) < s, "pipeline: stage ", s, " consumes stage ", p);
   const double n = static_cast<double>(chunks);
   std::vector<double> t(S);  // per-chunk time of each stage
   for (size_t s = 0; s < S; ++s) t[s] = stages[s].cycles / n;
@@ -48,7 +49,8 @@ double pipeline_cycles(const std::vector<PipelineStage>& stages, int64_t chunks)
   // the unit's work + tail (likewise after its latest).
   std::vector<double> before(S, 0), after(S, 0);
   for (size_t s = 0; s < S; ++s)
-    for (int p : stages[s].inputs) before[s] = std::max(before[s], before[static_cast<size_t>(p)] + t[static_cast<size_t>(p)]);
+    for (int p : stages[s].inputs)
+      before[s] = std::max(before[s], before[static_cast<size_t>(p)] + t[static_cast<size_t>(p)]);
   for (size_t s = S; s-- > 0;)
     for (size_t c = s + 1; c < S; ++c)
       if (consumes(c, s)) after[s] = std::max(after[s], after[c] + t[c]);
@@ -74,7 +76,8 @@ double pipeline_cycles(const std::vector<PipelineStage>& stages, int64_t chunks)
         for (size_t s = a + 1; s <= b; ++s)
           for (int p : stages[s].inputs)
             if (reach[static_cast<size_t>(p)] >= 0)
-              reach[s] = std::max(reach[s], reach[static_cast<size_t>(p)] + (static_cast<size_t>(p) == a ? 0 : t[static_cast<size_t>(p)]));
+              reach[s] = std::max(reach[s], reach[static_cast<size_t>(p)] +
+                                                (static_cast<size_t>(p) == a ? 0 : t[static_cast<size_t>(p)]));
         if (reach[b] < 0) continue;
         best = std::max(best, before[a] + stages[a].cycles + reach[b] + t[b] + after[b]);
       }

@@ -25,9 +25,9 @@
 namespace vt::hw {
 
 struct PipelineStage {
-  double cycles = 0;          // the op's cycles for all chunks
-  std::vector<int> inputs;    // stages of the same segment it consumes (indices < its own)
-  int unit = -1;              // stages with the same unit >= 0 share it chunk by chunk
+  double cycles = 0;        // the op's cycles for all chunks
+  std::vector<int> inputs;  // stages of the same segment it consumes (indices < its own)
+  int unit = -1;            // stages with the same unit >= 0 share it chunk by chunk
 };
 
 // Throws vt::Error when an input index is not an earlier stage or chunks < 1.

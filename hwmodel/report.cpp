@@ -83,11 +83,18 @@ std::string align(const std::vector<std::vector<std::string>>& rows) {
 }
 
 std::vector<std::string> layer_row(const LayerTotals& l) {
-  return {l.name, num(l.cycles), num(l.serial_cycles), num(l.attention_cycles), num(l.macs), fmt("%.1f", l.energy_pj),
-          num(l.dram_bytes), num(l.sram_bytes), std::to_string(l.ops)};
+  return {l.name,
+          num(l.cycles),
+          num(l.serial_cycles),
+          num(l.attention_cycles),
+          num(l.macs),
+          fmt("%.1f", l.energy_pj),
+          num(l.dram_bytes),
+          num(l.sram_bytes),
+          std::to_string(l.ops)};
 }
-const std::vector<std::string> kLayerHeader = {"layer", "cycles", "serial_cycles", "attention_cycles", "macs",
-                                               "energy_pj", "dram_bytes", "sram_bytes", "ops"};
+const std::vector<std::string> kLayerHeader = {
+    "layer", "cycles", "serial_cycles", "attention_cycles", "macs", "energy_pj", "dram_bytes", "sram_bytes", "ops"};
 
 std::vector<std::pair<std::string, std::string>> summary_pairs(const Report& r) {
   return {{"arch", r.arch_name},
@@ -135,7 +142,8 @@ std::string op_shape(const HwOp& op) {
     }
     case OpKind::kLayout: return "";
     default:
-      return str_cat(op.batch > 1 ? str_cat(op.batch, "x ") : "", op.rows, "x", op.cols, op.sums > 1 ? str_cat(" (", op.sums, " sums)") : "");
+      return str_cat(op.batch > 1 ? str_cat(op.batch, "x ") : "", op.rows, "x", op.cols,
+                     op.sums > 1 ? str_cat(" (", op.sums, " sums)") : "");
   }
 }
 
@@ -195,14 +203,16 @@ std::string report_json(const Report& r) {
 }
 
 std::string report_text(const Report& r, bool with_ops) {
-  std::string out = str_cat("accelerator ", r.arch_name, " (timing ", mode_name(r.mode), "), workload ", r.workload, "\n");
-  out += fmt("  latency      %.1f us", r.latency_s * 1e6) + str_cat("  (", num(r.cycles), " cycles pipelined; ",
-                                                                    num(r.serial_cycles), " if every op ran alone)\n");
+  std::string out =
+      str_cat("accelerator ", r.arch_name, " (timing ", mode_name(r.mode), "), workload ", r.workload, "\n");
+  out += fmt("  latency      %.1f us", r.latency_s * 1e6) +
+         str_cat("  (", num(r.cycles), " cycles pipelined; ", num(r.serial_cycles), " if every op ran alone)\n");
   out += fmt("  throughput   %.1f images/s (batch 1)\n", r.images_per_s);
-  out += fmt("  energy       %.2f uJ", r.energy_pj() * 1e-6) +
-         fmt(" = compute %.2f", r.compute_pj * 1e-6) + fmt(" + SRAM %.2f", r.sram_pj * 1e-6) +
-         fmt(" + DRAM %.2f", r.dram_pj * 1e-6) + fmt(" + leakage %.2f uJ\n", r.leakage_energy_pj * 1e-6);
-  out += fmt("  MACs         %.2f M", r.macs * 1e-6) + fmt(", SA-General utilisation %.1f%%\n", 100 * r.sa_general_utilization);
+  out += fmt("  energy       %.2f uJ", r.energy_pj() * 1e-6) + fmt(" = compute %.2f", r.compute_pj * 1e-6) +
+         fmt(" + SRAM %.2f", r.sram_pj * 1e-6) + fmt(" + DRAM %.2f", r.dram_pj * 1e-6) +
+         fmt(" + leakage %.2f uJ\n", r.leakage_energy_pj * 1e-6);
+  out += fmt("  MACs         %.2f M", r.macs * 1e-6) +
+         fmt(", SA-General utilisation %.1f%%\n", 100 * r.sa_general_utilization);
   out += fmt("  attention    %.1f us", r.attention_cycles / r.clock_hz * 1e6) +
          fmt(", %.2f uJ", r.attention_energy_pj * 1e-6) + fmt(", %.2f M MACs\n", r.attention_macs * 1e-6);
   out += fmt("  DRAM         %.1f KB", r.dram_bytes / 1e3) + fmt(", SRAM %.1f KB\n\n", r.sram_bytes / 1e3);
@@ -210,9 +220,10 @@ std::string report_text(const Report& r, bool with_ops) {
   for (const LayerTotals& l : r.layers) rows.push_back(layer_row(l));
   out += align(rows);
   if (with_ops) {
-    const std::vector<std::string> names = {"op", "unit", "shape", "macs", "cycles", "preload", "stream", "skew", "drain",
-                                            "stall_cycles", "dram_read_bytes", "dram_write_bytes", "bound", "overall_util",
-                                            "energy_pj"};
+    const std::vector<std::string> names = {"op",     "unit",         "shape",           "macs",
+                                            "cycles", "preload",      "stream",          "skew",
+                                            "drain",  "stall_cycles", "dram_read_bytes", "dram_write_bytes",
+                                            "bound",  "overall_util", "energy_pj"};
     std::vector<std::vector<std::string>> t{names};
     for (size_t i = 0; i < r.ops.size(); ++i) {
       if (r.ops[i].kind == OpKind::kLayout) continue;

@@ -56,7 +56,8 @@ GemmTiming systolic_gemm(const GemmShape& g, const ArrayConfig& a, const GemmOpe
   t.folds = rs.folds * cs.folds;
   const double M = g.M, N = g.N, K = g.K, B = g.batch;
   const double ab = op.a_bits / 8.0, wb = op.w_bits / 8.0, ob = op.out_bits / 8.0, pb = op.psum_bits / 8.0;
-  const double half_i = arch.sram_kib_ifmap * 512, half_f = arch.sram_kib_filter * 512, half_o = arch.sram_kib_ofmap * 512;
+  const double half_i = arch.sram_kib_ifmap * 512, half_f = arch.sram_kib_filter * 512,
+               half_o = arch.sram_kib_ofmap * 512;
 
   // WS and IS accumulate a (T x C) tile of partial sums over the K folds. When that tile does not
   // fit in half the ofmap buffer, the streamed dimension T is cut into passes whose tiles fit (the
@@ -79,8 +80,8 @@ GemmTiming systolic_gemm(const GemmShape& g, const ArrayConfig& a, const GemmOpe
     f.skew = static_cast<int64_t>(sum_r + sum_c) - 2 * F;  // (r'-1) + (c'-1)
     f.drain = (a.os_drain_explicit && !v2) ? F * R : 0;    // results shift out down the columns
   } else {
-    f.preload = passes * static_cast<int64_t>(sum_r);                          // r' rows of the stationary tile
-    f.skew = passes * (F * (R - 1) + static_cast<int64_t>(sum_c) - F);         // psums cross all R rows, c'-1 columns
+    f.preload = passes * static_cast<int64_t>(sum_r);                   // r' rows of the stationary tile
+    f.skew = passes * (F * (R - 1) + static_cast<int64_t>(sum_c) - F);  // psums cross all R rows, c'-1 columns
   }
   f.preload *= g.batch;
   f.stream *= g.batch;
@@ -133,16 +134,20 @@ GemmTiming systolic_gemm(const GemmShape& g, const ArrayConfig& a, const GemmOpe
       // fold; A is re-read per column fold unless it all fits) or row folds outer (an R x K tile
       // of A serves every column fold; W is re-read per row fold unless it all fits). The model
       // takes the order that moves fewer DRAM bytes (SCALE-Sim v2 always takes the first).
-      const double a_cols_outer = (M * K * ab <= half_i) ? 1 : cs.folds, w_cols_outer = (K * C * wb <= half_f) ? 1 : rs.folds;
-      const double a_rows_outer = (R * K * ab <= half_i) ? 1 : cs.folds, w_rows_outer = (K * N * wb <= half_f) ? 1 : rs.folds;
-      const double bytes_cols = (op.a_in_dram ? M * K * ab * a_cols_outer : 0) + (op.w_in_dram ? K * N * wb * w_cols_outer : 0);
-      const double bytes_rows = (op.a_in_dram ? M * K * ab * a_rows_outer : 0) + (op.w_in_dram ? K * N * wb * w_rows_outer : 0);
+      const double a_cols_outer = (M * K * ab <= half_i) ? 1 : cs.folds,
+                   w_cols_outer = (K * C * wb <= half_f) ? 1 : rs.folds;
+      const double a_rows_outer = (R * K * ab <= half_i) ? 1 : cs.folds,
+                   w_rows_outer = (K * N * wb <= half_f) ? 1 : rs.folds;
+      const double bytes_cols =
+          (op.a_in_dram ? M * K * ab * a_cols_outer : 0) + (op.w_in_dram ? K * N * wb * w_cols_outer : 0);
+      const double bytes_rows =
+          (op.a_in_dram ? M * K * ab * a_rows_outer : 0) + (op.w_in_dram ? K * N * wb * w_rows_outer : 0);
       const bool rows_outer = !v2 && bytes_rows < bytes_cols;
       a_fetches = rows_outer ? a_rows_outer : a_cols_outer;
       w_fetches = rows_outer ? w_rows_outer : w_cols_outer;
       break;
     }
-    case Dataflow::kWS:  // per pass: column folds (N) outer, row folds (K) inner
+    case Dataflow::kWS:                                        // per pass: column folds (N) outer, row folds (K) inner
       a_fetches = (t_tile * K * ab <= half_i) ? 1 : cs.folds;  // the pass's rows of A serve every column fold
       w_fetches = (passes == 1 || K * N * wb <= half_f) ? 1 : passes;
       break;

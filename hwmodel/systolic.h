@@ -41,11 +41,11 @@ struct FoldTerms {
 };
 
 struct GemmTiming {
-  int64_t folds = 0;            // per batch entry
+  int64_t folds = 0;  // per batch entry
   int64_t row_folds = 0, col_folds = 0;
-  int64_t passes = 1;           // WS/IS: the streamed dimension cut so partial sums fit on chip
-  FoldTerms terms;              // whole op
-  int64_t compute_cycles = 0;   // terms.total(), minus 1 per GEMM in SCALE-Sim v2 mode
+  int64_t passes = 1;              // WS/IS: the streamed dimension cut so partial sums fit on chip
+  FoldTerms terms;                 // whole op
+  int64_t compute_cycles = 0;      // terms.total(), minus 1 per GEMM in SCALE-Sim v2 mode
   double mapping_efficiency = 0;   // mean over folds of r'c' / (RC)
   double compute_utilization = 0;  // MACs / (RC * compute_cycles)
   // SRAM accesses in elements (SCALE-Sim's counters) and in bytes

@@ -4,8 +4,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <unistd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
@@ -44,7 +44,8 @@ void remove_stale_temporaries(const std::string& target) {
     // AtomicFile names its temporary "<target>.tmp.<pid>"; only a writer that no longer exists
     // left it behind (a live one may still be writing, and this process has renamed its own).
     const std::string pid_text = tmp.substr(dir.size() + prefix.size());
-    if (pid_text.empty() || pid_text.size() > 9 || pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (pid_text.empty() || pid_text.size() > 9 || pid_text.find_first_not_of("0123456789") != std::string::npos)
+      continue;
     const long pid = std::stol(pid_text);
     if (pid <= 0 || pid == ::getpid()) continue;
     if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
@@ -128,7 +129,8 @@ LoadedCheckpoint load_checkpoint(const std::string& weights_path) {
   // save_checkpoint renames the state first: new state + old weights + the new weights' temporary.
   if (auto w = roll_forward(weights_path, sid)) {
     c.weights = std::move(*w);
-    c.recovered = str_cat("completed an interrupted save: renamed the whole temporary weights file over ", weights_path);
+    c.recovered =
+        str_cat("completed an interrupted save: renamed the whole temporary weights file over ", weights_path);
     return c;
   }
   if (auto s = roll_forward(sp, wid)) {
@@ -140,7 +142,8 @@ LoadedCheckpoint load_checkpoint(const std::string& weights_path) {
   c.weights = load_safetensors(weights_path);
   c.state = load_safetensors(sp);
   if (!id_of(c.weights).empty() && id_of(c.weights) == id_of(*c.state)) return c;
-  throw Error(str_cat(weights_path, " and ", sp, " come from different saves (a run was interrupted between "
+  throw Error(str_cat(weights_path, " and ", sp,
+                      " come from different saves (a run was interrupted between "
                       "writing the two); move the .state file away to load the weights alone"));
 }
 

@@ -35,7 +35,7 @@ void remove_stale_temporaries(const std::string& target);
 struct LoadedCheckpoint {
   SafetensorsFile weights;
   std::optional<SafetensorsFile> state;  // absent when the file has no .state sibling
-  std::string recovered;                  // non-empty when an interrupted save was completed
+  std::string recovered;                 // non-empty when an interrupted save was completed
 };
 // Loads the weights and, when present, the state. When the two come from different saves it
 // completes the interrupted save from its temporary file if that is whole; otherwise throws.

@@ -7,7 +7,8 @@
 
 namespace vt::nn {
 
-LayerNorm::LayerNorm(int64_t dim, float eps_) : weight(ones({dim}).set_requires_grad()), bias(parameter({dim})), eps(eps_) {}
+LayerNorm::LayerNorm(int64_t dim, float eps_)
+    : weight(ones({dim}).set_requires_grad()), bias(parameter({dim})), eps(eps_) {}
 
 Tensor LayerNorm::forward(const Tensor& x) const { return layer_norm(x, weight, bias, eps); }
 

@@ -10,7 +10,6 @@
 //              dr = dy
 #include "nn/linear.h"
 
-
 #include "core/autograd.h"
 #include "core/ops.h"
 #include "core/simd.h"
@@ -25,37 +24,39 @@ Tensor parameter(const Shape& shape) { return zeros(shape).set_requires_grad(); 
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b, Activation act, const Tensor& residual) {
   VT_CHECK(w.dim() == 2, "linear: weight must be 2-D (out, in), got ", shape_str(w.shape()));
   const int64_t out_f = w.size(0), in_f = w.size(1);
-  VT_CHECK(x.dim() >= 1 && x.size(-1) == in_f, "linear: input of shape ", shape_str(x.shape()),
-           " does not end in ", in_f, " features (weight ", shape_str(w.shape()), ")");
-  VT_CHECK(!b.defined() || b.shape() == Shape{out_f}, "linear: bias of shape ", shape_str(b.shape()),
-           " for weight ", shape_str(w.shape()));
+  VT_CHECK(x.dim() >= 1 && x.size(-1) == in_f, "linear: input of shape ", shape_str(x.shape()), " does not end in ",
+           in_f, " features (weight ", shape_str(w.shape()), ")");
+  VT_CHECK(!b.defined() || b.shape() == Shape{out_f}, "linear: bias of shape ", shape_str(b.shape()), " for weight ",
+           shape_str(w.shape()));
   const FusedTrace fused;  // with GELU or a residual: one pass, several records
   OpTrace tr("linear");
-  const bool gelu = act == Activation::kGelu, res = residual.defined(), grad = needs_grad(x, w, b) || needs_grad(residual);
+  const bool gelu = act == Activation::kGelu, res = residual.defined(),
+             grad = needs_grad(x, w, b) || needs_grad(residual);
   const int64_t R = x.numel() / in_f;
   Shape out_shape = x.shape();
   out_shape.back() = out_f;
-  VT_CHECK(!res || residual.shape() == out_shape, "linear: residual of shape ", shape_str(residual.shape()), " for an output of shape ",
-           shape_str(out_shape));
+  VT_CHECK(!res || residual.shape() == out_shape, "linear: residual of shape ", shape_str(residual.shape()),
+           " for an output of shape ", shape_str(out_shape));
   Tensor y = empty(out_shape);
   // With GELU and a backward to come, the pre-activation h is kept in its own tensor.
   Tensor h = gelu && grad ? empty(out_shape) : y;
   float *py = y.data(), *ph = h.data();
   const float* pb = b.defined() ? b.data() : nullptr;
   const float* pr = res ? residual.data() : nullptr;
-  gemm_then(false, true, R, out_f, in_f, 1.f, x.data(), in_f, w.data(), in_f, 0.f, ph, out_f, [&](int64_t r0, int64_t rows) {
-    vt::detail::simd_dispatch([&] {
-      for (int64_t r = r0; r < r0 + rows; ++r) {
-        float *hr = ph + r * out_f, *yr = py + r * out_f;
-        if (pb)
-          for (int64_t j = 0; j < out_f; ++j) hr[j] += pb[j];
-        if (gelu)
-          for (int64_t j = 0; j < out_f; ++j) yr[j] = vt::detail::gelu_f32(hr[j]);
-        if (pr)  // y = r + y, the order of the unfused residual add
-          for (int64_t j = 0; j < out_f; ++j) yr[j] = pr[r * out_f + j] + yr[j];
-      }
-    });
-  });
+  gemm_then(false, true, R, out_f, in_f, 1.f, x.data(), in_f, w.data(), in_f, 0.f, ph, out_f,
+            [&](int64_t r0, int64_t rows) {
+              vt::detail::simd_dispatch([&] {
+                for (int64_t r = r0; r < r0 + rows; ++r) {
+                  float *hr = ph + r * out_f, *yr = py + r * out_f;
+                  if (pb)
+                    for (int64_t j = 0; j < out_f; ++j) hr[j] += pb[j];
+                  if (gelu)
+                    for (int64_t j = 0; j < out_f; ++j) yr[j] = vt::detail::gelu_f32(hr[j]);
+                  if (pr)  // y = r + y, the order of the unfused residual add
+                    for (int64_t j = 0; j < out_f; ++j) yr[j] = pr[r * out_f + j] + yr[j];
+                }
+              });
+            });
   if (TraceRecord* rec = tr.record({&x, &w, &b}, h, 2.0 * R * out_f * in_f))
     rec->attrs = {{"M", double(R)}, {"N", double(out_f)}, {"K", double(in_f)}, {"bias", double(b.defined())}};
   if ((gelu || res) && tr.on()) {
@@ -72,7 +73,11 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b, Activation act,
   if (grad) {
     const bool gx = x.requires_grad(), gw = w.requires_grad(), gb = b.defined() && b.requires_grad();
     const bool gr = res && residual.requires_grad();
-    record_op(y, gelu ? "linear_gelu" : res ? "linear_add" : "linear", {x, w, b, residual},
+    record_op(y,
+              gelu  ? "linear_gelu"
+              : res ? "linear_add"
+                    : "linear",
+              {x, w, b, residual},
               [gx, gw, gb, gr, gelu, x = x.detach(), w = w.detach(), h = gelu ? h.detach() : Tensor(), R, in_f,
                out_f](const Tensor& g) -> Grads {
                 Tensor dh = g;

@@ -112,7 +112,8 @@ void AdamW::load_state(const Parameters& state) {
 
 // ---------------------------------------------------------------- SGD
 SGD::SGD(std::vector<ParamGroup> groups, SgdOptions opt) : Optimizer(std::move(groups)), opt_(opt) {
-  for_each_param(groups_, [&](ParamGroup&, NamedTensor& p, size_t) { momentum_buf_.push_back(zeros(p.tensor.shape())); });
+  for_each_param(groups_,
+                 [&](ParamGroup&, NamedTensor& p, size_t) { momentum_buf_.push_back(zeros(p.tensor.shape())); });
 }
 
 void SGD::step(double lr) {
@@ -180,7 +181,8 @@ ModelEma::ModelEma(const Parameters& params, double decay) : decay_(decay) {
 }
 
 void ModelEma::update(const Parameters& params) {
-  VT_CHECK(params.size() == shadow_.size(), "model EMA: ", params.size(), " parameters for ", shadow_.size(), " shadows");
+  VT_CHECK(params.size() == shadow_.size(), "model EMA: ", params.size(), " parameters for ", shadow_.size(),
+           " shadows");
   const float d = static_cast<float>(decay_), one_d = static_cast<float>(1 - decay_);
   for (size_t k = 0; k < params.size(); ++k) {
     float* e = shadow_[k].tensor.data();

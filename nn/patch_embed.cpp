@@ -17,8 +17,7 @@ namespace vt::nn {
 namespace {
 // Moves pixels between image layout and patch layout: to_patches copies src (an image batch)
 // into dst (patch rows); otherwise src holds patch rows and dst receives the image.
-void patch_copy(const float* src, float* dst, int64_t B, int64_t C, int64_t H, int64_t W, int64_t P,
-                bool to_patches) {
+void patch_copy(const float* src, float* dst, int64_t B, int64_t C, int64_t H, int64_t W, int64_t P, bool to_patches) {
   const int64_t Hp = H / P, Wp = W / P, row = C * P * P;
   parallel_for(B * Hp, 1, [&](int64_t lo, int64_t hi) {
     for (int64_t bp = lo; bp < hi; ++bp) {
@@ -26,7 +25,7 @@ void patch_copy(const float* src, float* dst, int64_t B, int64_t C, int64_t H, i
       for (int64_t px = 0; px < Wp; ++px)
         for (int64_t c = 0; c < C; ++c)
           for (int64_t i = 0; i < P; ++i) {
-            const int64_t pix = ((b * C + c) * H + py * P + i) * W + px * P;          // image offset
+            const int64_t pix = ((b * C + c) * H + py * P + i) * W + px * P;         // image offset
             const int64_t cell = ((b * Hp + py) * Wp + px) * row + (c * P + i) * P;  // patch offset
             if (to_patches) std::memcpy(dst + cell, src + pix, sizeof(float) * P);
             else std::memcpy(dst + pix, src + cell, sizeof(float) * P);
@@ -66,7 +65,7 @@ Tensor PatchEmbed::forward(const Tensor& x) const {
            "patch_embed: expected images of shape (B,", in_chans, ",", img_size, ",", img_size, "), got ",
            shape_str(x.shape()));
   TraceScope s("proj");
-  Tensor patches = patchify(x, patch);                          // (B, Np, C*P*P)
+  Tensor patches = patchify(x, patch);                            // (B, Np, C*P*P)
   return linear(patches, weight.reshape({embed_dim, -1}), bias);  // (B, Np, D)
 }
 

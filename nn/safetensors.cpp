@@ -67,15 +67,19 @@ struct Entry {
 // The errors of one file: "<path>: not a valid safetensors file: <what>".
 struct Invalid {
   const std::string& path;
-  Error operator()(const std::string& what) const { return Error(str_cat(path, ": not a valid safetensors file: ", what)); }
+  Error operator()(const std::string& what) const {
+    return Error(str_cat(path, ": not a valid safetensors file: ", what));
+  }
 };
 
 // The 8-byte length, then the JSON header; returns the header, and the data section's offset.
 Json parse_header(const std::string& bytes, const Invalid& fail, uint64_t& data_begin) {
-  if (bytes.size() < 8) throw fail(str_cat("the file has ", bytes.size(), " bytes, fewer than the 8-byte header length"));
+  if (bytes.size() < 8)
+    throw fail(str_cat("the file has ", bytes.size(), " bytes, fewer than the 8-byte header length"));
   const uint64_t header_len = read_u64_le(reinterpret_cast<const unsigned char*>(bytes.data()));
   if (header_len > bytes.size() - 8)
-    throw fail(str_cat("header length ", header_len, " is larger than the rest of the file (", bytes.size() - 8, " bytes)"));
+    throw fail(
+        str_cat("header length ", header_len, " is larger than the rest of the file (", bytes.size() - 8, " bytes)"));
   if (header_len > kMaxHeaderBytes) throw fail(str_cat("header length ", header_len, " exceeds the 100 MB limit"));
   const std::string header = bytes.substr(8, header_len);
   if (header.empty() || header[0] != '{') throw fail("the header does not start with '{'");
@@ -103,12 +107,14 @@ Entry parse_entry(const std::string& name, const Json& info, uint64_t data_size,
   const DType* dtype = nullptr;
   for (const DType& d : kDTypes)
     if (dt->as_string() == d.name) dtype = &d;
-  if (!dtype) throw fail(str_cat("entry '", name, "': dtype ", dt->as_string(), " is not supported (F32, F16, BF16, F64, U8)"));
+  if (!dtype)
+    throw fail(str_cat("entry '", name, "': dtype ", dt->as_string(), " is not supported (F32, F16, BF16, F64, U8)"));
   if (!sh->is_array()) throw fail(str_cat("entry '", name, "': shape is not an array"));
   Entry e{name, dtype, {}, 0, 0};
   uint64_t numel = 1;
   for (const Json& d : sh->items()) {
-    if (!d.is_integer() || d.as_int() < 0) throw fail(str_cat("entry '", name, "': shape holds a value that is not a non-negative integer"));
+    if (!d.is_integer() || d.as_int() < 0)
+      throw fail(str_cat("entry '", name, "': shape holds a value that is not a non-negative integer"));
     const uint64_t v = static_cast<uint64_t>(d.as_int());
     if (v != 0 && numel > std::numeric_limits<uint64_t>::max() / 8 / v)
       throw fail(str_cat("entry '", name, "': the element count of shape ", sh->dump(), " overflows"));
@@ -124,24 +130,26 @@ Entry parse_entry(const std::string& name, const Json& info, uint64_t data_size,
     throw fail(str_cat("entry '", name, "': data_offsets [", e.begin, ", ", e.end, "] lie outside the ", data_size,
                        "-byte data section (the file may be truncated)"));
   if (e.end - e.begin != numel * dtype->bytes)
-    throw fail(str_cat("entry '", name, "': shape ", shape_str(e.shape), " of ", dtype->name, " needs ", numel * dtype->bytes,
-                       " bytes but data_offsets span ", e.end - e.begin));
+    throw fail(str_cat("entry '", name, "': shape ", shape_str(e.shape), " of ", dtype->name, " needs ",
+                       numel * dtype->bytes, " bytes but data_offsets span ", e.end - e.begin));
   return e;
 }
 
 // The data section must be covered exactly once: no overlaps, no holes. Sorts `entries` by offset.
 void check_coverage(std::vector<Entry>& entries, uint64_t data_size, const Invalid& fail) {
-  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
-    return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
-  });
+  std::sort(entries.begin(), entries.end(),
+            [](const Entry& a, const Entry& b) { return a.begin != b.begin ? a.begin < b.begin : a.end < b.end; });
   uint64_t cursor = 0;
   for (size_t i = 0; i < entries.size(); ++i) {
     const Entry& e = entries[i];
-    if (e.begin < cursor) throw fail(str_cat("entries '", entries[i - 1].name, "' and '", e.name, "' overlap in the data section"));
-    if (e.begin > cursor) throw fail(str_cat("bytes [", cursor, ", ", e.begin, ") of the data section belong to no tensor"));
+    if (e.begin < cursor)
+      throw fail(str_cat("entries '", entries[i - 1].name, "' and '", e.name, "' overlap in the data section"));
+    if (e.begin > cursor)
+      throw fail(str_cat("bytes [", cursor, ", ", e.begin, ") of the data section belong to no tensor"));
     cursor = e.end;
   }
-  if (cursor != data_size) throw fail(str_cat("bytes [", cursor, ", ", data_size, ") of the data section belong to no tensor"));
+  if (cursor != data_size)
+    throw fail(str_cat("bytes [", cursor, ", ", data_size, ") of the data section belong to no tensor"));
 }
 
 // The entry's bytes as float32 (converted from F16, BF16, F64 or U8).
@@ -248,11 +256,13 @@ std::string serialize_safetensors(const Parameters& tensors, const std::map<std:
   return out;
 }
 
-void save_safetensors(const std::string& path, const Parameters& tensors, const std::map<std::string, std::string>& metadata) {
+void save_safetensors(const std::string& path, const Parameters& tensors,
+                      const std::map<std::string, std::string>& metadata) {
   write_file_atomic(path, serialize_safetensors(tensors, metadata));
 }
 
-LoadReport load_into(const Parameters& params, const SafetensorsFile& file, bool strict, const std::vector<std::string>& skip) {
+LoadReport load_into(const Parameters& params, const SafetensorsFile& file, bool strict,
+                     const std::vector<std::string>& skip) {
   LoadReport r;
   auto skipped = [&](const std::string& n) { return std::find(skip.begin(), skip.end(), n) != skip.end(); };
   for (const NamedTensor& p : params) {
@@ -261,7 +271,8 @@ LoadReport load_into(const Parameters& params, const SafetensorsFile& file, bool
     if (!t) {
       r.missing.push_back(p.name);
     } else if (t->shape() != p.tensor.shape()) {
-      r.mismatched.push_back(str_cat(p.name, ": file ", shape_str(t->shape()), " vs model ", shape_str(p.tensor.shape())));
+      r.mismatched.push_back(
+          str_cat(p.name, ": file ", shape_str(t->shape()), " vs model ", shape_str(p.tensor.shape())));
     }
   }
   for (const NamedTensor& t : file.tensors) {

@@ -19,8 +19,8 @@
 namespace vt::nn {
 
 struct SafetensorsFile {
-  Parameters tensors;                          // in the file's offset order, converted to float32
-  std::vector<std::string> dtypes;             // as stored in the file, parallel to tensors
+  Parameters tensors;                           // in the file's offset order, converted to float32
+  std::vector<std::string> dtypes;              // as stored in the file, parallel to tensors
   std::map<std::string, std::string> metadata;  // "__metadata__", empty when absent
   const Tensor* find(const std::string& name) const;
 };

@@ -42,8 +42,8 @@ inline std::ostream& operator<<(std::ostream& os, const GradCheck& g) {
 }
 
 struct GradCheckOptions {
-  double h = 1e-2;      // the larger finite-difference step (the other is h / 2)
-  double atol = 1e-3;   // |a - n| <= atol + rtol * max(|a|, |n|)
+  double h = 1e-2;     // the larger finite-difference step (the other is h / 2)
+  double atol = 1e-3;  // |a - n| <= atol + rtol * max(|a|, |n|)
   double rtol = 1e-3;
   uint64_t seed = 1234;
   std::vector<bool> wrt;  // which inputs to check (default: all)

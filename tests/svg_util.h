@@ -58,10 +58,8 @@ inline std::vector<SvgPanel> svg_panels(const std::string& svg) {
     const std::string body = (*g)[2].str();
     for (auto t = std::sregex_iterator(body.begin(), body.end(), tick_re); t != std::sregex_iterator(); ++t) {
       const double value = std::stod((*t)[4].str());
-      if ((*t)[1].str() == "xtick")
-        p.xticks.push_back({value, std::stod((*t)[2].str())});
-      else
-        p.yticks.push_back({value, std::stod((*t)[3].str()) - 4});  // the label sits 4 px below its line
+      if ((*t)[1].str() == "xtick") p.xticks.push_back({value, std::stod((*t)[2].str())});
+      else p.yticks.push_back({value, std::stod((*t)[3].str()) - 4});  // the label sits 4 px below its line
     }
     for (auto m = std::sregex_iterator(body.begin(), body.end(), marker_re); m != std::sregex_iterator(); ++m)
       p.markers.push_back(std::stod((*m)[1].str()));
@@ -102,7 +100,8 @@ inline std::vector<std::map<std::string, std::string>> svg_elements(const std::s
 inline std::vector<std::string> svg_texts(const std::string& svg, const std::string& cls) {
   std::vector<std::string> out;
   const std::regex re("<text class=\"" + cls + "\"[^>]*>([^<]*)</text>");
-  for (auto t = std::sregex_iterator(svg.begin(), svg.end(), re); t != std::sregex_iterator(); ++t) out.push_back((*t)[1].str());
+  for (auto t = std::sregex_iterator(svg.begin(), svg.end(), re); t != std::sregex_iterator(); ++t)
+    out.push_back((*t)[1].str());
   return out;
 }
 

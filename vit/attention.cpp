@@ -36,7 +36,8 @@ void traced_forward(F&& forward) {
 QkvViews views_of(const Tensor& q, const Tensor& k, const Tensor& v) {
   const int64_t B = q.size(0), H = q.size(1), n = q.size(2), d = q.size(3);
   // The kernels only read their inputs; views hold non-const pointers for the gradient case.
-  return {contiguous_view(const_cast<float*>(q.data()), B, H, n, d), contiguous_view(const_cast<float*>(k.data()), B, H, n, d),
+  return {contiguous_view(const_cast<float*>(q.data()), B, H, n, d),
+          contiguous_view(const_cast<float*>(k.data()), B, H, n, d),
           contiguous_view(const_cast<float*>(v.data()), B, H, n, d)};
 }
 QkvViews packed_views(const Tensor& qkv, int64_t H) {
@@ -101,7 +102,8 @@ Tensor attention_sparse(const Tensor& q, const Tensor& k, const Tensor& v, const
   return detail::run_on_heads(detail::make_sparse_kernel(opt, stats), q, k, v);
 }
 
-Tensor attention_vitality(const Tensor& q, const Tensor& k, const Tensor& v, const MaskOptions& opt, SparseStats* stats) {
+Tensor attention_vitality(const Tensor& q, const Tensor& k, const Tensor& v, const MaskOptions& opt,
+                          SparseStats* stats) {
   return detail::run_on_heads(detail::make_vitality_kernel(opt, stats, {}, opt.residual_weight), q, k, v);
 }
 

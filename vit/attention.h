@@ -22,8 +22,8 @@ struct AttentionKindSpec;  // attention_registry.h
 
 // How the sparse mask is predicted (sparse and vitality kinds).
 struct MaskOptions {
-  float threshold = 0.002f;   // keep pairs whose predicted probability exceeds this
-  bool keep_row_max = true;   // always keep each row's largest predicted score (no empty row)
+  float threshold = 0.002f;  // keep pairs whose predicted probability exceeds this
+  bool keep_row_max = true;  // always keep each row's largest predicted score (no empty row)
   // vitality only: the weight lambda of the higher-order residual (1 = the formula of
   // vit/README.md, 0 = Taylor attention); training anneals it to 0 so that it ends on the
   // deployed model.
@@ -40,7 +40,7 @@ struct CsrMask {
 // Kept fraction per head (averaged over the batch) and per-row counts of the first batch entry,
 // filled by the sparse kinds for logs and for the hardware model.
 struct SparseStats {
-  std::vector<double> density;              // (H,)
+  std::vector<double> density;                // (H,)
   std::vector<std::vector<int32_t>> row_nnz;  // (H, n), batch entry 0
 };
 
@@ -52,7 +52,8 @@ Tensor attention_taylor(const Tensor& q, const Tensor& k, const Tensor& v);
 // SANGER's mask prediction for one head: q, k (n, d; rows ldq / ldk apart) fake-quantised to 4-bit
 // symmetric integers (scale = max|x| / 7 over the head's matrix), P = softmax(s Q~ K~^T), keep
 // P > threshold.
-CsrMask predict_mask(const float* q, int64_t ldq, const float* k, int64_t ldk, int64_t n, int64_t d, const MaskOptions& opt);
+CsrMask predict_mask(const float* q, int64_t ldq, const float* k, int64_t ldk, int64_t n, int64_t d,
+                     const MaskOptions& opt);
 
 Tensor attention_sparse(const Tensor& q, const Tensor& k, const Tensor& v, const MaskOptions& opt,
                         SparseStats* stats = nullptr);

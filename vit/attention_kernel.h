@@ -50,9 +50,10 @@ class AttentionKernel {
 
 std::shared_ptr<AttentionKernel> make_softmax_kernel();
 std::shared_ptr<AttentionKernel> make_taylor_kernel();
-std::shared_ptr<AttentionKernel> make_sparse_kernel(const MaskOptions& opt, SparseStats* stats, std::vector<CsrMask> fixed = {});
-std::shared_ptr<AttentionKernel> make_vitality_kernel(const MaskOptions& opt, SparseStats* stats, std::vector<CsrMask> fixed = {},
-                                                      float residual_weight = 1.f);
+std::shared_ptr<AttentionKernel> make_sparse_kernel(const MaskOptions& opt, SparseStats* stats,
+                                                    std::vector<CsrMask> fixed = {});
+std::shared_ptr<AttentionKernel> make_vitality_kernel(const MaskOptions& opt, SparseStats* stats,
+                                                      std::vector<CsrMask> fixed = {}, float residual_weight = 1.f);
 
 // Each kind's steps as its forward records them in the op trace (attention_steps.h).
 std::vector<TraceRecord> softmax_steps(const StepDims& dims);
@@ -66,12 +67,14 @@ std::vector<TraceRecord> vitality_steps(const StepDims& dims);
 // probabilities of those rows into p (n x n, row stride n). Single-threaded; one call per task.
 bool softmax_head_fused_supported(int64_t d);
 void softmax_head_fused(int64_t n, int64_t d, float s, const float* q, int64_t ldq, const float* k, int64_t ldk,
-                        const float* v, int64_t ldv, float* z, int64_t ldz, float* p, int64_t row_begin, int64_t row_end);
+                        const float* v, int64_t ldv, float* z, int64_t ldz, float* p, int64_t row_begin,
+                        int64_t row_end);
 // Its backward for one whole head, from the probabilities p (n x n) the forward kept: writes dq,
 // dk, dv (n x d each, row strides ld*). Same conditions; single-threaded.
-void softmax_head_fused_backward(int64_t n, int64_t d, float s, const float* q, int64_t ldq, const float* k, int64_t ldk,
-                                 const float* v, int64_t ldv, const float* p, const float* dz, int64_t lddz, float* dq,
-                                 int64_t lddq, float* dk, int64_t lddk, float* dv, int64_t lddv);
+void softmax_head_fused_backward(int64_t n, int64_t d, float s, const float* q, int64_t ldq, const float* k,
+                                 int64_t ldk, const float* v, int64_t ldv, const float* p, const float* dz,
+                                 int64_t lddz, float* dq, int64_t lddq, float* dk, int64_t lddk, float* dv,
+                                 int64_t lddv);
 
 // Runs the kernel as a differentiable op on separate (B, H, n, d) tensors.
 Tensor run_on_heads(const std::shared_ptr<AttentionKernel>& kernel, const Tensor& q, const Tensor& k, const Tensor& v);
@@ -88,8 +91,8 @@ Tensor run_on_qkv(const std::shared_ptr<AttentionKernel>& kernel, const Tensor& 
 // head's operands and its n x n scores then stay in that core's L2 cache from one step to the
 // next. Otherwise (a few large heads) they run one after another, each product through threaded
 // BLAS.
-using GemmFn = void (*)(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t, float,
-                        float*, int64_t);
+using GemmFn = void (*)(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t,
+                        float, float*, int64_t);
 // Heads whose products go through gemm_serial.
 inline bool serial_gemm_heads(int64_t n, int64_t d) {
   return vt::detail::cpu_has_avx2_fma() || n * n * d < (int64_t{1} << 18);
@@ -151,11 +154,12 @@ void parallel_heads(int64_t heads, F&& f) {
 // Rows of every head (heads * n of them), in parallel, AVX2 where available.
 template <class F>
 void parallel_rows(int64_t rows, int64_t row_len, F&& f) {
-  parallel_for(rows, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(row_len, 1)), [&](int64_t lo, int64_t hi) {
-    vt::detail::simd_dispatch([&] {
-      for (int64_t r = lo; r < hi; ++r) f(r);
-    });
-  });
+  parallel_for(rows, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(row_len, 1)),
+               [&](int64_t lo, int64_t hi) {
+                 vt::detail::simd_dispatch([&] {
+                   for (int64_t r = lo; r < hi; ++r) f(r);
+                 });
+               });
 }
 
 }  // namespace vt::vit::detail

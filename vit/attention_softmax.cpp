@@ -43,7 +43,8 @@ class SoftmaxKernel : public AttentionKernel {
       parallel_heads(heads, [&](int64_t h) {
         softmax_head_fused_backward(n, d, s, in.q.head(h), in.q.row_stride, in.k.head(h), in.k.row_stride, in.v.head(h),
                                     in.v.row_stride, Pall + h * n * n, dz.head(h), dz.row_stride, grad.q.head(h),
-                                    grad.q.row_stride, grad.k.head(h), grad.k.row_stride, grad.v.head(h), grad.v.row_stride);
+                                    grad.q.row_stride, grad.k.head(h), grad.k.row_stride, grad.v.head(h),
+                                    grad.v.row_stride);
       });
       return;
     }
@@ -52,16 +53,20 @@ class SoftmaxKernel : public AttentionKernel {
       scratch.resize(n * n);
       const float* P = Pall + h * n * n;
       float* dS = scratch.data();
-      g(false, true, n, n, d, 1.f, dz.head(h), dz.row_stride, in.v.head(h), in.v.row_stride, 0.f, dS, n);  // dP = dZ V^T
-      g(true, false, n, d, n, 1.f, P, n, dz.head(h), dz.row_stride, 0.f, grad.v.head(h), grad.v.row_stride);  // dV = P^T dZ
+      g(false, true, n, n, d, 1.f, dz.head(h), dz.row_stride, in.v.head(h), in.v.row_stride, 0.f, dS,
+        n);  // dP = dZ V^T
+      g(true, false, n, d, n, 1.f, P, n, dz.head(h), dz.row_stride, 0.f, grad.v.head(h),
+        grad.v.row_stride);                 // dV = P^T dZ
       parallel_rows(n, n, [&](int64_t r) {  // dS = P o (dP - rowsum(dP o P))
         const float* p = P + r * n;
         float* ds = dS + r * n;
         const float dot = vt::detail::dot_f32(p, ds, n);
         for (int64_t j = 0; j < n; ++j) ds[j] = p[j] * (ds[j] - dot);
       });
-      g(false, false, n, d, n, s, dS, n, in.k.head(h), in.k.row_stride, 0.f, grad.q.head(h), grad.q.row_stride);  // dQ = s dS K
-      g(true, false, n, d, n, s, dS, n, in.q.head(h), in.q.row_stride, 0.f, grad.k.head(h), grad.k.row_stride);  // dK = s dS^T Q
+      g(false, false, n, d, n, s, dS, n, in.k.head(h), in.k.row_stride, 0.f, grad.q.head(h),
+        grad.q.row_stride);  // dQ = s dS K
+      g(true, false, n, d, n, s, dS, n, in.q.head(h), in.q.row_stride, 0.f, grad.k.head(h),
+        grad.k.row_stride);  // dK = s dS^T Q
     });
   }
 
@@ -107,8 +112,8 @@ class SoftmaxKernel : public AttentionKernel {
         const int64_t h = t / splits, r0 = (t % splits) * rows_per, r1 = std::min(n, r0 + rows_per);
         if (r0 >= r1) continue;
         softmax_head_fused(n, d, s, in.q.head(h), in.q.row_stride, in.k.head(h), in.k.row_stride, in.v.head(h),
-                           in.v.row_stride, z.head(h), z.row_stride, keep_for_backward ? probs_.data() + h * n * n : nullptr,
-                           r0, r1);
+                           in.v.row_stride, z.head(h), z.row_stride,
+                           keep_for_backward ? probs_.data() + h * n * n : nullptr, r0, r1);
       }
     });
   }

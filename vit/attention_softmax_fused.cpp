@@ -85,8 +85,8 @@ struct Scratch {
 // dS_b^T Q_b of one 6-row block, added into an n x d result (row stride ldy). Per 16 columns,
 // the 6 rows of x stay in 12 registers and each y row is loaded, updated and stored once.
 // w: 6 rows of n (row stride ldw); x: 6 rows of d (row stride ldx), d a multiple of 16.
-VT_TARGET_AVX2 inline void add_rank6(int64_t n, int64_t d, const float* w, int64_t ldw, const float* x, int64_t ldx, float* y,
-                                     int64_t ldy) {
+VT_TARGET_AVX2 inline void add_rank6(int64_t n, int64_t d, const float* w, int64_t ldw, const float* x, int64_t ldx,
+                                     float* y, int64_t ldy) {
   for (int64_t c0 = 0; c0 < d; c0 += kTileCols) {
     __m256 xr[kTileRows][2];
 #pragma GCC unroll 6
@@ -111,7 +111,8 @@ VT_TARGET_AVX2 inline void add_rank6(int64_t n, int64_t d, const float* w, int64
 
 // Rows [r0, r0 + rows) of a (row stride lda, len floats each) into a 6-row block with row stride
 // len, zero rows after them.
-inline const float* padded_rows(const float* a, int64_t lda, int64_t r0, int rows, int64_t len, std::vector<float>& buf) {
+inline const float* padded_rows(const float* a, int64_t lda, int64_t r0, int rows, int64_t len,
+                                std::vector<float>& buf) {
   buf.assign(kTileRows * len, 0.f);
   for (int r = 0; r < rows; ++r) std::memcpy(buf.data() + r * len, a + (r0 + r) * lda, len * sizeof(float));
   return buf.data();
@@ -160,10 +161,10 @@ VT_TARGET_AVX2 void softmax_head_fused(int64_t n, int64_t d, float s, const floa
 //   dQ_b = s dS_b K                         6 x d   (micro-kernel over K's panels, depth n)
 //   dV  += P_b^T dZ_b,  dK += s dS_b^T Q_b  n x d   (add_rank6: dV and dK stay in L2)
 // dV and dK are zeroed first; blocks are added in order, so the result does not depend on threads.
-VT_TARGET_AVX2 void softmax_head_fused_backward(int64_t n, int64_t d, float s, const float* q, int64_t ldq, const float* k,
-                                                int64_t ldk, const float* v, int64_t ldv, const float* p, const float* dz,
-                                                int64_t lddz, float* dq, int64_t lddq, float* dk, int64_t lddk, float* dv,
-                                                int64_t lddv) {
+VT_TARGET_AVX2 void softmax_head_fused_backward(int64_t n, int64_t d, float s, const float* q, int64_t ldq,
+                                                const float* k, int64_t ldk, const float* v, int64_t ldv,
+                                                const float* p, const float* dz, int64_t lddz, float* dq, int64_t lddq,
+                                                float* dk, int64_t lddk, float* dv, int64_t lddv) {
   thread_local Scratch t;
   t.pack(n, d, v, ldv, k, ldk);  // V^T's panels (for dP = dZ V^T) and K's (for dS K)
   const int64_t np = t.np;
@@ -202,12 +203,13 @@ VT_TARGET_AVX2 void softmax_head_fused_backward(int64_t n, int64_t d, float s, c
   }
 }
 #else
-void softmax_head_fused(int64_t, int64_t, float, const float*, int64_t, const float*, int64_t, const float*, int64_t, float*,
-                        int64_t, float*, int64_t, int64_t) {
+void softmax_head_fused(int64_t, int64_t, float, const float*, int64_t, const float*, int64_t, const float*, int64_t,
+                        float*, int64_t, float*, int64_t, int64_t) {
   VT_CHECK(false, "softmax_head_fused: not built for this CPU");
 }
-void softmax_head_fused_backward(int64_t, int64_t, float, const float*, int64_t, const float*, int64_t, const float*, int64_t,
-                                 const float*, const float*, int64_t, float*, int64_t, float*, int64_t, float*, int64_t) {
+void softmax_head_fused_backward(int64_t, int64_t, float, const float*, int64_t, const float*, int64_t, const float*,
+                                 int64_t, const float*, const float*, int64_t, float*, int64_t, float*, int64_t, float*,
+                                 int64_t) {
   VT_CHECK(false, "softmax_head_fused_backward: not built for this CPU");
 }
 #endif

@@ -40,7 +40,8 @@ class SparseKernel : public AttentionKernel {
     if (!fixed_) masks_ = predict_masks(in.q, in.k, opt_);
     const double predict_seconds = seconds_since(t_predict);
     const auto t_sparse = std::chrono::steady_clock::now();
-    VT_CHECK(static_cast<int64_t>(masks_.size()) == heads, "attention_sparse: ", masks_.size(), " masks for ", heads, " heads");
+    VT_CHECK(static_cast<int64_t>(masks_.size()) == heads, "attention_sparse: ", masks_.size(), " masks for ", heads,
+             " heads");
     probs_.assign(heads, {});
     parallel_heads(heads, [&](int64_t h) {
       const CsrMask& m = masks_[h];
@@ -125,11 +126,13 @@ std::vector<TraceRecord> sparse_steps(const StepDims& dims) {
                     {"M = [softmax(s Q~ K~^T) > threshold], 4-bit Q~, K~", "S_ij = s q_i . k_j on kept pairs",
                      "E_ij = exp(S_ij - m_i), l_i = sum_j E_ij", "Y_i = sum_j E_ij v_j"},
                     "k"});
-  steps.push_back(divide_step(c, "5", "Z_i = Y_i / l_i", dims.n, dims.d, /*per_row=*/true, {stream("4"), stream("3")}, dims.n));
+  steps.push_back(
+      divide_step(c, "5", "Z_i = Y_i / l_i", dims.n, dims.d, /*per_row=*/true, {stream("4"), stream("3")}, dims.n));
   return steps;
 }
 
-std::shared_ptr<AttentionKernel> make_sparse_kernel(const MaskOptions& opt, SparseStats* stats, std::vector<CsrMask> fixed) {
+std::shared_ptr<AttentionKernel> make_sparse_kernel(const MaskOptions& opt, SparseStats* stats,
+                                                    std::vector<CsrMask> fixed) {
   return std::make_shared<SparseKernel>(opt, stats, std::move(fixed));
 }
 

@@ -92,8 +92,10 @@ class TaylorKernel : public AttentionKernel {
     const float c = std::sqrt(static_cast<float>(d));
     for_each_head(heads, n, d, [&](int64_t h, GemmFn gemm_fn) {
       const float *Q = in.q.head(h), *K = in.k.head(h), *V = in.v.head(h), *Z = z.head(h), *dZ = dz.head(h);
-      const int64_t lq = in.q.row_stride, lk = in.k.row_stride, lv = in.v.row_stride, lz = z.row_stride, ldz = dz.row_stride;
-      const float *G = g_.data() + h * d * d, *kbar = kbar_.data() + h * d, *ksum = ksum_.data() + h * d, *t = t_.data() + h * n;
+      const int64_t lq = in.q.row_stride, lk = in.k.row_stride, lv = in.v.row_stride, lz = z.row_stride,
+                    ldz = dz.row_stride;
+      const float *G = g_.data() + h * d * d, *kbar = kbar_.data() + h * d, *ksum = ksum_.data() + h * d,
+                  *t = t_.data() + h * n;
       float *dQ = grad.q.head(h), *dK = grad.k.head(h), *dV = grad.v.head(h);
       const int64_t lgq = grad.q.row_stride, lgk = grad.k.row_stride, lgv = grad.v.row_stride;
       std::vector<float> khat(n * d), dT(n * d), dt(n), dG(d * d), dvsum(d), dksum(d, 0.f), col(d);

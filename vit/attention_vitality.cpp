@@ -97,7 +97,8 @@ class VitalityKernel : public AttentionKernel {
     if (!fixed_) masks_ = predict_masks(in.q, khat, opt_);  // from Q and Khat
     const double predict_seconds = seconds_since(t_predict);
     const auto t_sparse = std::chrono::steady_clock::now();
-    VT_CHECK(static_cast<int64_t>(masks_.size()) == heads, "attention_vitality: ", masks_.size(), " masks for ", heads, " heads");
+    VT_CHECK(static_cast<int64_t>(masks_.size()) == heads, "attention_vitality: ", masks_.size(), " masks for ", heads,
+             " heads");
     S_.assign(heads, {});
     m_ = empty({heads, n});
     den_ = empty({heads, n});
@@ -153,7 +154,8 @@ class VitalityKernel : public AttentionKernel {
     Tensor dA = empty({heads, n, d}), da = empty({heads, n}), dKhat = zeros({heads, n, d});
     // Phase 1, no BLAS, parallel over heads: the sparse residual's gradients, dA and da.
     parallel_heads(heads, [&](int64_t h) {
-      const float *Q = in.q.head(h), *V = in.v.head(h), *Kh = khat_.data() + h * n * d, *Z = z.head(h), *dZ = dz.head(h);
+      const float *Q = in.q.head(h), *V = in.v.head(h), *Kh = khat_.data() + h * n * d, *Z = z.head(h),
+                  *dZ = dz.head(h);
       const int64_t lq = in.q.row_stride, lv = in.v.row_stride, lz = z.row_stride, ldz = dz.row_stride;
       const float *m = m_.data() + h * n, *D = den_.data() + h * n;
       float *dQ = grad.q.head(h), *dV = grad.v.head(h), *dKh = dKhat.data() + h * n * d;
@@ -192,9 +194,9 @@ class VitalityKernel : public AttentionKernel {
       float *dQ = grad.q.head(h), *dV = grad.v.head(h), *dKh = dKhat.data() + h * n * d, *dK = grad.k.head(h);
       const int64_t lgq = grad.q.row_stride, lgv = grad.v.row_stride, lgk = grad.k.row_stride;
       std::vector<float> dG(d * d), dvsum(d), dksum(d, 0.f), col(d);
-      gemm_fn(false, true, n, d, d, sc, dAh, d, G, d, 1.f, dQ, lgq);          // dQ += s dA G^T
-      gemm_fn(true, false, d, d, n, sc, Q, lq, dAh, d, 0.f, dG.data(), d);    // dG = s Q^T dA
-      column_sum(dAh, d, n, d, dvsum.data());                                // dv_sum = 1^T dA
+      gemm_fn(false, true, n, d, d, sc, dAh, d, G, d, 1.f, dQ, lgq);        // dQ += s dA G^T
+      gemm_fn(true, false, d, d, n, sc, Q, lq, dAh, d, 0.f, dG.data(), d);  // dG = s Q^T dA
+      column_sum(dAh, d, n, d, dvsum.data());                               // dv_sum = 1^T dA
       for (int64_t i = 0; i < n; ++i) {
         const float da_i = clamped_[h * n + i] ? 0.f : dah[i];  // a clamped normaliser is a constant
         for (int64_t j = 0; j < d; ++j) {
@@ -222,7 +224,7 @@ class VitalityKernel : public AttentionKernel {
   bool fixed_;
   float lambda_;  // the residual's weight
   Tensor khat_, g_, ksum_, m_, den_;
-  std::vector<uint8_t> clamped_;  // per head and row: the normaliser's guard bit
+  std::vector<uint8_t> clamped_;       // per head and row: the normaliser's guard bit
   std::vector<std::vector<float>> S_;  // per head, per kept entry: s q_i . khat_j
 };
 
@@ -242,12 +244,12 @@ std::vector<TraceRecord> vitality_steps(const StepDims& dims) {
     if (r.step == "4b") r.step_name = "a = n 1 + s Q khat_sum^T";
     if (r.step == "5b") r.step_name = "A = 1 v_sum + s Q G";
   }
-  for (TraceRecord& r : sanger_steps(c, dims.masks,
-                                     {{"s1", "s2", "s3", "s4"},
-                                      {"M = [softmax(s Q~ Khat~^T) > threshold], 4-bit Q~, Khat~",
-                                       "S_ij = s q_i . khat_j on kept pairs", "w_ij = lambda (exp(S_ij) - 1 - S_ij), r_i = sum_j w_ij",
-                                       "R_i = sum_j w_ij v_j"},
-                                      "1c"}))
+  for (TraceRecord& r :
+       sanger_steps(c, dims.masks,
+                    {{"s1", "s2", "s3", "s4"},
+                     {"M = [softmax(s Q~ Khat~^T) > threshold], 4-bit Q~, Khat~", "S_ij = s q_i . khat_j on kept pairs",
+                      "w_ij = lambda (exp(S_ij) - 1 - S_ij), r_i = sum_j w_ij", "R_i = sum_j w_ij v_j"},
+                     "1c"}))
     steps.push_back(std::move(r));
   steps.push_back(vector_step(c, "s5", "N = A + R, D = a + r", "add", n, d + 1, n,
                               {stream("5b"), stream("s4"), stream("4b"), stream("s3")}, n));
@@ -255,8 +257,8 @@ std::vector<TraceRecord> vitality_steps(const StepDims& dims) {
   return steps;
 }
 
-std::shared_ptr<AttentionKernel> make_vitality_kernel(const MaskOptions& opt, SparseStats* stats, std::vector<CsrMask> fixed,
-                                                      float residual_weight) {
+std::shared_ptr<AttentionKernel> make_vitality_kernel(const MaskOptions& opt, SparseStats* stats,
+                                                      std::vector<CsrMask> fixed, float residual_weight) {
   return std::make_shared<VitalityKernel>(opt, stats, std::move(fixed), residual_weight);
 }
 

@@ -11,14 +11,14 @@
 namespace vt::vit {
 
 void DeitConfig::validate() const {
-  VT_CHECK(img_size > 0 && patch > 0 && in_chans > 0, "model ", name, ": image size, patch and channels must be positive");
+  VT_CHECK(img_size > 0 && patch > 0 && in_chans > 0, "model ", name,
+           ": image size, patch and channels must be positive");
   VT_CHECK(img_size >= patch, "model ", name, ": patch ", patch, " is larger than the image (", img_size, ")");
-  VT_CHECK(embed_dim > 0 && depth >= 0 && heads > 0 && num_classes > 0,
-           "model ", name, ": embed dim, heads and classes must be positive and depth non-negative");
+  VT_CHECK(embed_dim > 0 && depth >= 0 && heads > 0 && num_classes > 0, "model ", name,
+           ": embed dim, heads and classes must be positive and depth non-negative");
   VT_CHECK(embed_dim % heads == 0, "model ", name, ": embed dim ", embed_dim, " is not divisible by ", heads, " heads");
   VT_CHECK(mlp_ratio > 0, "model ", name, ": mlp ratio must be positive");
-  VT_CHECK(drop >= 0 && drop < 1 && drop_path >= 0 && drop_path < 1,
-           "model ", name, ": drop rates must lie in [0, 1)");
+  VT_CHECK(drop >= 0 && drop < 1 && drop_path >= 0 && drop_path < 1, "model ", name, ": drop rates must lie in [0, 1)");
   attention_kind(attn);  // throws naming the registered kinds
 }
 
@@ -173,7 +173,7 @@ Tensor Deit::forward(const Tensor& images, const nn::Context& ctx) {
   }
   {
     TraceScope s("pos_embed");
-    Tensor cls = expand(cls_token, {B, 1, D});  // (B, 1, D)
+    Tensor cls = expand(cls_token, {B, 1, D});                   // (B, 1, D)
     x = pos_drop.forward(concat({cls, x}, 1) + pos_embed, ctx);  // (B, n, D)
   }
   {
@@ -189,7 +189,7 @@ Tensor Deit::forward(const Tensor& images, const nn::Context& ctx) {
   }
   TraceScope s("head");
   Tensor cls_out = slice(x, 1, 0, 1).reshape({B, D});  // the cls token
-  return head.forward(cls_out);                          // (B, classes)
+  return head.forward(cls_out);                        // (B, classes)
 }
 
 nn::Parameters Deit::parameters() const {
@@ -248,14 +248,16 @@ double cubic(double x) {
 }  // namespace
 
 Tensor resize_pos_embed(const Tensor& pos, int64_t new_grid) {
-  VT_CHECK(pos.dim() == 3 && pos.size(0) == 1, "resize_pos_embed: expected (1, 1 + g*g, D), got ", shape_str(pos.shape()));
+  VT_CHECK(pos.dim() == 3 && pos.size(0) == 1, "resize_pos_embed: expected (1, 1 + g*g, D), got ",
+           shape_str(pos.shape()));
   const int64_t D = pos.size(2), g = static_cast<int64_t>(std::lround(std::sqrt(double(pos.size(1) - 1))));
-  VT_CHECK(g * g + 1 == pos.size(1), "resize_pos_embed: ", pos.size(1) - 1, " patch positions do not form a square grid");
+  VT_CHECK(g * g + 1 == pos.size(1), "resize_pos_embed: ", pos.size(1) - 1,
+           " patch positions do not form a square grid");
   VT_CHECK(new_grid >= 1, "resize_pos_embed: grid ", new_grid, " must be positive");
   Tensor out = empty({1, 1 + new_grid * new_grid, D});
   const float* src = pos.data();
   float* dst = out.data();
-  std::copy(src, src + D, dst);  // cls token
+  std::copy(src, src + D, dst);                            // cls token
   const double scale = static_cast<double>(g) / new_grid;  // align_corners = false
   for (int64_t y = 0; y < new_grid; ++y)
     for (int64_t x = 0; x < new_grid; ++x) {

@@ -90,9 +90,9 @@ struct Deit {
   double training_bytes_per_image() const;
   // Density per block and head from the last forward (empty when it used no mask).
   std::vector<std::vector<double>> densities() const;
-  const AttentionKindSpec& attention() const;  // the kind every block runs
+  const AttentionKindSpec& attention() const;   // the kind every block runs
   void set_attention(const std::string& kind);  // switch every block (weights are shared by all kinds)
-  void set_residual_weight(float lambda);   // vitality: the exp residual's weight in training
+  void set_residual_weight(float lambda);       // vitality: the exp residual's weight in training
 };
 
 // pos_embed (1, 1 + g*g, D) resized to (1, 1 + h*h, D): the cls row is kept, the g x g grid is

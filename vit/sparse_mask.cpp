@@ -34,7 +34,8 @@ float quantize_4bit(const float* x, int64_t m, float* codes) {
 }
 }  // namespace
 
-CsrMask predict_mask(const float* q, int64_t ldq, const float* k, int64_t ldk, int64_t n, int64_t d, const MaskOptions& opt) {
+CsrMask predict_mask(const float* q, int64_t ldq, const float* k, int64_t ldk, int64_t n, int64_t d,
+                     const MaskOptions& opt) {
   return detail::predict_mask_with(q, ldq, k, ldk, n, d, opt, static_cast<detail::GemmFn>(gemm));
 }
 
@@ -125,7 +126,8 @@ SparseStats mask_stats(const std::vector<CsrMask>& masks, int64_t B, int64_t H, 
   return s;
 }
 
-std::vector<TraceRecord> sanger_steps(const StepContext& c, const std::vector<CsrMask>* masks, const SangerStepNames& s) {
+std::vector<TraceRecord> sanger_steps(const StepContext& c, const std::vector<CsrMask>* masks,
+                                      const SangerStepNames& s) {
   const int64_t n = c.n, d = c.d;
   std::vector<int32_t> rows;  // kept entries per row, head after head (every row kept without masks)
   double nnz = 0;
@@ -138,13 +140,13 @@ std::vector<TraceRecord> sanger_steps(const StepContext& c, const std::vector<Cs
     rows.assign(static_cast<size_t>(c.heads * n), static_cast<int32_t>(n));
     nnz = double(c.heads) * n * n;
   }
-  VT_CHECK(static_cast<int64_t>(rows.size()) == c.heads * n, "sanger_steps: masks for ", rows.size() / std::max<int64_t>(n, 1),
-           " heads, expected ", c.heads);
+  VT_CHECK(static_cast<int64_t>(rows.size()) == c.heads * n, "sanger_steps: masks for ",
+           rows.size() / std::max<int64_t>(n, 1), " heads, expected ", c.heads);
   const double h = double(c.heads), density = nnz / (h * n * n);
   TraceRecord predict = gemm_step(c, s.ids[0], s.names[0], n, n, d, {stream("q"), whole(s.keys)}, "predict");
-  predict.flops += 5 * h * n * n;                      // its row softmax and the threshold
-  predict.bytes_read = 2 * h * n * d * 0.5;            // 4-bit codes
-  predict.bytes_written = h * n * n / 8.0;             // one bit per pair
+  predict.flops += 5 * h * n * n;            // its row softmax and the threshold
+  predict.bytes_read = 2 * h * n * d * 0.5;  // 4-bit codes
+  predict.bytes_written = h * n * n / 8.0;   // one bit per pair
   auto on_mask = [&](const char* id, const char* name, const char* kind, std::vector<TraceOperand> in, double flops,
                      double bytes_in, double bytes_out) {
     TraceRecord r = step_base(c, id, name, kind, std::move(in), n);
@@ -165,8 +167,8 @@ std::vector<TraceRecord> sanger_steps(const StepContext& c, const std::vector<Cs
   out.push_back(on_mask(s.ids[1], s.names[1], "sddmm", {stream("q"), whole(s.keys), stream(s.ids[0])}, 2 * nnz * d,
                         8 * h * n * d, 4 * nnz));
   out.push_back(on_mask(s.ids[2], s.names[2], "sparse_softmax", {fused(s.ids[1])}, 5 * nnz, 4 * nnz, 4 * nnz));
-  out.push_back(on_mask(s.ids[3], s.names[3], "spmm", {fused(s.ids[2]), stream("v")}, 2 * nnz * d, 4 * (nnz + h * n * d),
-                        4 * h * n * d));
+  out.push_back(on_mask(s.ids[3], s.names[3], "spmm", {fused(s.ids[2]), stream("v")}, 2 * nnz * d,
+                        4 * (nnz + h * n * d), 4 * h * n * d));
   return out;
 }
 

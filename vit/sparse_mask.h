@@ -41,7 +41,8 @@ struct SangerStepNames {
   const char* names[4];
   const char* keys;
 };
-std::vector<TraceRecord> sanger_steps(const StepContext& c, const std::vector<CsrMask>* masks, const SangerStepNames& s);
+std::vector<TraceRecord> sanger_steps(const StepContext& c, const std::vector<CsrMask>* masks,
+                                      const SangerStepNames& s);
 
 // The measured times of a sparse forward on its records (from index `first`, `count` of them,
 // SANGER's four first): the prediction's own, and the fused sparse steps' split by FLOPs.

@@ -28,7 +28,9 @@ inline CliResult run_command(const std::string& cmd) {
 }
 
 // `vitality <args>`, stdout and stderr together.
-inline CliResult run_cli(const std::string& args) { return run_command(std::string(VITALITY_BINARY) + " " + args + " 2>&1"); }
+inline CliResult run_cli(const std::string& args) {
+  return run_command(std::string(VITALITY_BINARY) + " " + args + " 2>&1");
+}
 
 // A shell script (for ulimit); it must not contain single quotes.
 inline CliResult run_cli_shell(const std::string& script) { return run_command("sh -c '" + script + "' 2>&1"); }

@@ -21,7 +21,8 @@ bool round_step(double step) {
 }  // namespace
 
 TEST_CASE("axes: round ticks (1, 2, 5 x 10^k) covering the data, whole numbers for counts, decades on log axes") {
-  for (auto [lo, hi] : {std::pair{0.0, 1.0}, {0.6921, 0.6948}, {13.0, 871.0}, {-3.2, 7.9}, {0.0, 2500.0}, {1e-6, 3e-6}}) {
+  for (auto [lo, hi] :
+       {std::pair{0.0, 1.0}, {0.6921, 0.6948}, {13.0, 871.0}, {-3.2, 7.9}, {0.0, 2500.0}, {1e-6, 3e-6}}) {
     CAPTURE(lo);
     CAPTURE(hi);
     const Axis a = nice_axis(lo, hi, 6);
@@ -94,7 +95,8 @@ TEST_CASE("line charts plot the given values: read back through the tick labels"
 }
 
 TEST_CASE("bar charts draw each segment's value, stacked, on a round axis") {
-  const std::vector<BarGroup> groups = {{"vitality (taylor)", {1450.5, 139.0, 133.6}}, {"sanger (sparse)", {1890.0, 243.0, 125.0}}};
+  const std::vector<BarGroup> groups = {{"vitality (taylor)", {1450.5, 139.0, 133.6}},
+                                        {"sanger (sparse)", {1890.0, 243.0, 125.0}}};
   const std::string svg = stacked_bar_svg(groups, {"linear", "attention", "rest"}, "latency", "latency (us)");
   const auto bars = svg_elements(svg, "bar");
   REQUIRE(bars.size() == 6);
@@ -106,7 +108,8 @@ TEST_CASE("bar charts draw each segment's value, stacked, on a round axis") {
     prev_end = x + w;
   }
   // widths in proportion to the values: 1890 against 1450.5
-  CHECK(std::stod(bars[3].at("width")) / std::stod(bars[0].at("width")) == doctest::Approx(1890.0 / 1450.5).epsilon(1e-3));
+  CHECK(std::stod(bars[3].at("width")) / std::stod(bars[0].at("width")) ==
+        doctest::Approx(1890.0 / 1450.5).epsilon(1e-3));
   CHECK(svg_texts(svg, "xtick").back() == "2500");
 }
 

@@ -58,8 +58,8 @@ TEST_CASE("SIGKILL while writing checkpoints: the previous pair still loads and 
     CAPTURE(trial);
     const pid_t pid = ::fork();
     if (pid == 0) {  // the child becomes `vitality train --resume ...` for many more epochs
-      const std::string cmd = std::string(VITALITY_BINARY) + " train " + wide_flags(f, out) + " --epochs 500 --resume " + ckpt +
-                              " > /dev/null 2>&1";
+      const std::string cmd = std::string(VITALITY_BINARY) + " train " + wide_flags(f, out) +
+                              " --epochs 500 --resume " + ckpt + " > /dev/null 2>&1";
       ::execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), static_cast<char*>(nullptr));
       std::_Exit(127);
     }
@@ -83,7 +83,8 @@ TEST_CASE("SIGKILL while writing checkpoints: the previous pair still loads and 
   CHECK(torn_writes >= 1);
   // and the run continues from it, for one more epoch
   const int64_t epoch = std::stoll(vt::nn::load_checkpoint(ckpt).state->metadata.at("epoch"));
-  const auto resumed = run_cli("train " + wide_flags(f, out) + " --resume " + ckpt + " --epochs " + std::to_string(epoch + 1));
+  const auto resumed =
+      run_cli("train " + wide_flags(f, out) + " --resume " + ckpt + " --epochs " + std::to_string(epoch + 1));
   CHECK(resumed.exit_code == 0);
   CHECK(resumed.out.find("Resumed from " + ckpt) != std::string::npos);
 }
@@ -94,8 +95,8 @@ TEST_CASE("a failing write (file-size limit, as a full disk) is reported and the
   REQUIRE(run_cli("train " + wide_flags(f, out) + " --epochs 1").exit_code == 0);
   const std::string before = checkpoint_id(ckpt);
   // 1 MB limit: the 12 MB weights file cannot be written (SIGXFSZ is ignored: write fails EFBIG)
-  const auto r = vt::testing::run_cli_shell("ulimit -f 1024; exec " + std::string(VITALITY_BINARY) + " train " + wide_flags(f, out) +
-                                            " --epochs 3 --resume " + ckpt);
+  const auto r = vt::testing::run_cli_shell("ulimit -f 1024; exec " + std::string(VITALITY_BINARY) + " train " +
+                                            wide_flags(f, out) + " --epochs 3 --resume " + ckpt);
   CHECK(r.exit_code == 1);
   CHECK(r.out.find("checkpoint") != std::string::npos);
   CHECK(r.out.find("File too large") != std::string::npos);

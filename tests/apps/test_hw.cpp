@@ -17,16 +17,17 @@
 using vt::testing::run_cli;
 using vt::testing::TempDir;
 
-
 TEST_CASE("vitality hw: a DeiT-Tiny forward pass on the ViTALiTy accelerator") {
   TempDir dir("hw");
   auto r = run_cli("hw --threads 2 --ops --output " + dir.path);
   REQUIRE(r.exit_code == 0);
-  CHECK(r.out.find("accelerator vitality (timing default), workload deit_tiny_patch16_224 at 224 px, taylor attention") !=
-        std::string::npos);
+  CHECK(
+      r.out.find("accelerator vitality (timing default), workload deit_tiny_patch16_224 at 224 px, taylor attention") !=
+      std::string::npos);
   CHECK(r.out.find("blocks.11.attn.core.6 ") != std::string::npos);
   CHECK(r.out.find("MACs         1133.40 M") != std::string::npos);  // 12 x (87.15 + 4.88) + stem 28.9 + head
-  for (const char* f : {"ops.csv", "layers.csv", "summary.csv", "report.json"}) CHECK(vt::file_size(dir.path + "/" + f) > 0);
+  for (const char* f : {"ops.csv", "layers.csv", "summary.csv", "report.json"})
+    CHECK(vt::file_size(dir.path + "/" + f) > 0);
   const vt::Json j = vt::Json::parse(vt::read_file(dir.path + "/report.json"));
   CHECK(j.find("summary")->find("arch")->as_string() == "vitality");
   auto csv = run_cli("hw --threads 2 --attn softmax --format csv");

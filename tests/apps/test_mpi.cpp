@@ -20,11 +20,10 @@
 #include "tests/test_util.h"
 
 using vt::Json;
-using vt::testing::TempDir;
 using vt::testing::CliResult;
+using vt::testing::TempDir;
 
 namespace {
-
 
 // mpirun as root, on however few cores this machine has; `timeout` turns a hang into a failure.
 CliResult mpirun(int np, const std::string& args, int timeout_s = 120) {
@@ -35,8 +34,9 @@ CliResult mpirun(int np, const std::string& args, int timeout_s = 120) {
 // A quick Fashion-MNIST run without stochastic depth (its masks depend on a sample's place in the
 // batch, the only thing that differs between the two layouts); augmentation stays on: each
 // sample's transform depends on its dataset index alone.
-const std::string kFlags = "train --preset fmnist --attn softmax --epochs 1 --max-steps 5 --threads 1 --num_workers 1 "
-                           "--drop-path 0 --log-interval 1 ";
+const std::string kFlags =
+    "train --preset fmnist --attn softmax --epochs 1 --max-steps 5 --threads 1 --num_workers 1 "
+    "--drop-path 0 --log-interval 1 ";
 
 Json last_log_line(const std::string& dir) {
   const std::string text = vt::read_file(dir + "/log.txt");
@@ -89,7 +89,8 @@ TEST_CASE("2 ranks x batch 8 = 1 rank x batch 16: the same losses and the same w
   CHECK(std::count(log.begin(), log.end(), '\n') == 1);
 
   SUBCASE("resume with another number of ranks") {
-    const CliResult c = mpirun(2, kFlags + "--batch-size 8 --epochs 2 --resume " + one.path + "/checkpoint.safetensors --output_dir " + one.path);
+    const CliResult c = mpirun(2, kFlags + "--batch-size 8 --epochs 2 --resume " + one.path +
+                                      "/checkpoint.safetensors --output_dir " + one.path);
     CHECK_MESSAGE(c.exit_code == 0, c.out);
     CHECK(c.out.find("Resumed from") != std::string::npos);
     CHECK(last_log_line(one.path).find("epoch")->as_int() == 1);
@@ -99,8 +100,10 @@ TEST_CASE("2 ranks x batch 8 = 1 rank x batch 16: the same losses and the same w
 TEST_CASE("ranks that disagree end the job naming the rank and the setting") {
   TempDir d;
   // MPMD: rank 1 gets another learning rate
-  const CliResult r = mpirun(1, kFlags + "--batch-size 8 --lr 1e-3 --output_dir " + d.path + " : -np 1 --oversubscribe " +
-                                    VITALITY_BINARY + " " + kFlags + "--batch-size 8 --lr 2e-3 --output_dir " + d.path, 60);
+  const CliResult r = mpirun(1,
+                             kFlags + "--batch-size 8 --lr 1e-3 --output_dir " + d.path + " : -np 1 --oversubscribe " +
+                                 VITALITY_BINARY + " " + kFlags + "--batch-size 8 --lr 2e-3 --output_dir " + d.path,
+                             60);
   CHECK(r.exit_code != 0);
   CHECK(r.exit_code != 124);  // not the timeout: no hang
   CHECK(r.out.find("rank 1: error: setting 'lr' is") != std::string::npos);
@@ -110,7 +113,8 @@ TEST_CASE("a rank that dies ends the job, never a hang") {
   TempDir d;
   // A long run in the background; kill rank 1 once it trains.
   const std::string log = d.path + "/out.txt";
-  const std::string cmd = "timeout 120 mpirun -np 2 --oversubscribe --allow-run-as-root " + std::string(VITALITY_BINARY) +
+  const std::string cmd = "timeout 120 mpirun -np 2 --oversubscribe --allow-run-as-root " +
+                          std::string(VITALITY_BINARY) +
                           " train --preset fmnist --attn softmax --epochs 1 --threads 1 --num_workers 1 --output_dir " +
                           d.path + " > " + log + " 2>&1; echo $? > " + d.path + "/rc";
   std::thread runner([&] { std::system(cmd.c_str()); });
@@ -126,8 +130,8 @@ TEST_CASE("a rank that dies ends the job, never a hang") {
         std::string all((std::istreambuf_iterator<char>(env)), std::istreambuf_iterator<char>());
         std::ifstream cmdline("/proc/" + std::string(e->d_name) + "/cmdline", std::ios::binary);
         std::string cl((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
-        if (all.find(std::string("OMPI_COMM_WORLD_RANK=1") + '\0') != std::string::npos && cl.rfind("timeout", 0) != 0 &&
-            cl.rfind("mpirun", 0) != 0 && cl.find(d.path) != std::string::npos)
+        if (all.find(std::string("OMPI_COMM_WORLD_RANK=1") + '\0') != std::string::npos &&
+            cl.rfind("timeout", 0) != 0 && cl.rfind("mpirun", 0) != 0 && cl.find(d.path) != std::string::npos)
           victim = pid;
       }
       ::closedir(proc);

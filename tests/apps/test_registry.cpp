@@ -19,7 +19,8 @@ TEST_CASE("every registered attention kind is in every list derived from the reg
     const auto help = run_cli(std::string(command) + " --help");
     REQUIRE(help.exit_code == 0);
     CHECK(help.out.find(choices) != std::string::npos);
-    for (const vt::vit::AttentionKindSpec& k : vt::vit::attention_kinds()) CHECK(help.out.find(k.name + std::string(" = ")) != std::string::npos);
+    for (const vt::vit::AttentionKindSpec& k : vt::vit::attention_kinds())
+      CHECK(help.out.find(k.name + std::string(" = ")) != std::string::npos);
   }
   // hw: each kind on its own accelerator
   for (const vt::vit::AttentionKindSpec& k : vt::vit::attention_kinds()) {
@@ -40,7 +41,8 @@ TEST_CASE("every registered attention kind trains, checkpoints and evaluates") {
     const Json line = Json::parse(vt::read_file(out + "/log.txt"));
     CHECK(line.find("attn")->as_string() == k.name);
     CHECK((line.find("density") != nullptr) == k.uses_mask);  // the kinds with a mask report its density
-    const auto ev = run_cli("eval --checkpoint " + out + "/checkpoint.safetensors --data-path " + f.root + " --threads 1");
+    const auto ev =
+        run_cli("eval --checkpoint " + out + "/checkpoint.safetensors --data-path " + f.root + " --threads 1");
     CHECK_MESSAGE(ev.exit_code == 0, ev.out);
   }
 }

@@ -101,7 +101,8 @@ TEST_CASE("train: deit's log lines, log.txt keys, checkpoints, Max accuracy; eva
   CHECK(exists(out + "/checkpoint.state.safetensors"));
   CHECK(exists(out + "/best_checkpoint.safetensors"));
 
-  auto ev = run_cli("eval --checkpoint " + out + "/checkpoint.safetensors --data-path " + f.root + " --threads 1 --results-file " + out + "/r.csv");
+  auto ev = run_cli("eval --checkpoint " + out + "/checkpoint.safetensors --data-path " + f.root +
+                    " --threads 1 --results-file " + out + "/r.csv");
   REQUIRE_MESSAGE(ev.exit_code == 0, ev.out);
   CHECK(ev.out.find("* Acc@1 ") != std::string::npos);
   const std::string csv = vt::read_file(out + "/r.csv");
@@ -120,7 +121,8 @@ TEST_CASE("train: deit's log lines, log.txt keys, checkpoints, Max accuracy; eva
   // the chart plots log.txt's numbers: read back through its axes
   const std::vector<vt::testing::SvgPanel> panels = vt::testing::svg_panels(vt::read_file(out + "/training.svg"));
   REQUIRE(panels.size() == 3);
-  const std::pair<size_t, const char*> plotted[] = {{0, "train_loss"}, {0, "test_loss"}, {1, "test_acc1"}, {2, "train_lr"}};
+  const std::pair<size_t, const char*> plotted[] = {
+      {0, "train_loss"}, {0, "test_loss"}, {1, "test_acc1"}, {2, "train_lr"}};
   for (size_t k = 0; k < 4; ++k) {
     const auto [panel, key] = plotted[k];
     CAPTURE(key);
@@ -137,7 +139,8 @@ TEST_CASE("resume after an epoch repeats the uninterrupted run exactly") {
   TinyFolder f;
   REQUIRE(run_cli("train " + f.flags(f.root + "/full") + " --epochs 3").exit_code == 0);
   REQUIRE(run_cli("train " + f.flags(f.root + "/part") + " --epochs 1").exit_code == 0);
-  auto r = run_cli("train " + f.flags(f.root + "/part") + " --epochs 3 --resume " + f.root + "/part/checkpoint.safetensors");
+  auto r =
+      run_cli("train " + f.flags(f.root + "/part") + " --epochs 3 --resume " + f.root + "/part/checkpoint.safetensors");
   REQUIRE_MESSAGE(r.exit_code == 0, r.out);
   CHECK(r.out.find("Resumed from") != std::string::npos);
   const std::vector<Json> full = read_log(f.root + "/full"), part = read_log(f.root + "/part");
@@ -149,7 +152,6 @@ TEST_CASE("resume after an epoch repeats the uninterrupted run exactly") {
     CHECK(full[e].find("test_acc1")->as_double() == part[e].find("test_acc1")->as_double());
   }
 }
-
 
 TEST_CASE("Ctrl-C saves a checkpoint mid-epoch, and resuming from it finishes like an uninterrupted run") {
   TinyFolder f;
@@ -163,7 +165,8 @@ TEST_CASE("Ctrl-C saves a checkpoint mid-epoch, and resuming from it finishes li
   const std::vector<Json> a = read_log(f.root + "/int"), b = read_log(f.root + "/ref");
   REQUIRE(a.size() == 2);
   REQUIRE(b.size() == 2);
-  for (int e = 0; e < 2; ++e) CHECK(std::abs(a[e].find("train_loss")->as_double() - b[e].find("train_loss")->as_double()) <= 1e-6);
+  for (int e = 0; e < 2; ++e)
+    CHECK(std::abs(a[e].find("train_loss")->as_double() - b[e].find("train_loss")->as_double()) <= 1e-6);
 }
 
 TEST_CASE("vitality: the residual weight at every step and the mask density survive a resume") {
@@ -195,23 +198,28 @@ TEST_CASE("vitality: the residual weight at every step and the mask density surv
   CHECK(both == weights);
   const std::vector<Json> again = read_log(f.root + "/int");
   REQUIRE(again.size() == 2);
-  for (int e = 0; e < 2; ++e) CHECK(std::abs(again[e].find("train_loss")->as_double() - log[e].find("train_loss")->as_double()) <= 1e-6);
+  for (int e = 0; e < 2; ++e)
+    CHECK(std::abs(again[e].find("train_loss")->as_double() - log[e].find("train_loss")->as_double()) <= 1e-6);
   CHECK(again[0].find("density_steps")->as_int() == 3);
 
   // Resuming with another --epochs re-anneals over the new run, and says so with both weights.
-  REQUIRE(run_cli("train " + f.flags(f.root + "/short") + " --attn vitality --epochs 1 --sparse-anneal-end 0.5").exit_code == 0);
-  auto longer = run_cli("train " + f.flags(f.root + "/short") + " --attn vitality --epochs 4 --sparse-anneal-end 0.5 --resume " +
-                        f.root + "/short/checkpoint.safetensors");
+  REQUIRE(run_cli("train " + f.flags(f.root + "/short") + " --attn vitality --epochs 1 --sparse-anneal-end 0.5")
+              .exit_code == 0);
+  auto longer =
+      run_cli("train " + f.flags(f.root + "/short") + " --attn vitality --epochs 4 --sparse-anneal-end 0.5 --resume " +
+              f.root + "/short/checkpoint.safetensors");
   REQUIRE_MESSAGE(longer.exit_code == 0, longer.out);
   // at epoch 1 step 0 of 4 x 3 steps: progress 3/11, 0.5 (1 + cos(pi (3/11) / 0.5)) = 0.4288
-  CHECK(longer.out.find("Resuming with --epochs 4 --sparse-anneal cosine --sparse-anneal-end 0.5 (the checkpoint's run: 1, "
-                        "cosine, 0.5): the vitality residual's weight is annealed over the new run from here on, 0.4288 at this "
-                        "step (it would have been 0.0000)") != std::string::npos);
+  CHECK(longer.out.find(
+            "Resuming with --epochs 4 --sparse-anneal cosine --sparse-anneal-end 0.5 (the checkpoint's run: 1, "
+            "cosine, 0.5): the vitality residual's weight is annealed over the new run from here on, 0.4288 at this "
+            "step (it would have been 0.0000)") != std::string::npos);
 }
 
 TEST_CASE("a non-finite loss stops the run naming the step and the last checkpoint") {
   TinyFolder f;
-  auto r = run_cli("train " + f.flags(f.root + "/nan") + " --epochs 3 --lr 1e30 --unscale-lr --warmup-epochs 0 --opt sgd");
+  auto r =
+      run_cli("train " + f.flags(f.root + "/nan") + " --epochs 3 --lr 1e30 --unscale-lr --warmup-epochs 0 --opt sgd");
   INFO(r.out);
   CHECK(r.exit_code == 1);
   CHECK(r.out.find("Loss is ") != std::string::npos);

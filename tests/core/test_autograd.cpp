@@ -55,7 +55,10 @@ TEST_CASE("backward with an explicit seed computes a vector-Jacobian product") {
   check_values(x.grad(), {20, 400});
   Tensor x2 = ones({2}).set_requires_grad();
   Tensor y2 = x2 * 3.f;
-  CHECK_THROWS_WITH_AS(y2.backward(), "backward: implicit seed needs a one-element tensor, this one has shape (2,); pass a seed gradient of the same shape", Error);
+  CHECK_THROWS_WITH_AS(y2.backward(),
+                       "backward: implicit seed needs a one-element tensor, this one has shape (2,); pass a seed "
+                       "gradient of the same shape",
+                       Error);
   CHECK_THROWS_AS(y2.backward(ones({3})), Error);
 }
 
@@ -78,7 +81,10 @@ TEST_CASE("no-grad guard, detach and requires_grad") {
   CHECK(d.same_storage(y));
   CHECK_THROWS_AS(y.set_requires_grad(false), Error);
   Tensor plain = ones({2});
-  CHECK_THROWS_WITH_AS(sum(plain).backward(), "backward: this tensor does not require grad (no input had requires_grad set, or it was computed under NoGradGuard)", Error);
+  CHECK_THROWS_WITH_AS(sum(plain).backward(),
+                       "backward: this tensor does not require grad (no input had requires_grad set, or it was "
+                       "computed under NoGradGuard)",
+                       Error);
   // Only the inputs that require grad get one.
   Tensor a = ones({2}).set_requires_grad(), b = ones({2});
   sum(a * b).backward();
@@ -98,7 +104,10 @@ TEST_CASE("the graph is freed after backward") {
   loss.backward();
   const int64_t grads = 256;  // x.grad (one 64-byte-rounded buffer) may remain, and loss itself
   CHECK(memory_stats().live_bytes <= before + grads);
-  CHECK_THROWS_WITH_AS(loss.backward(), "backward: the graph behind this tensor was already freed by an earlier backward(); run the forward pass again", Error);
+  CHECK_THROWS_WITH_AS(
+      loss.backward(),
+      "backward: the graph behind this tensor was already freed by an earlier backward(); run the forward pass again",
+      Error);
 }
 
 TEST_CASE("leaf gradients never alias each other") {

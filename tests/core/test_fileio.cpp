@@ -51,6 +51,7 @@ TEST_CASE("make_directories: parents, existing directories, and a file in the wa
   make_directories(t.path + "//a/./b");  // empty and dot components
   CHECK(is_dir(t.path + "/a/b"));
   write_file_atomic(t.path + "/file", "x");
-  CHECK_THROWS_WITH_AS(make_directories(t.path + "/file/sub"), doctest::Contains("exists and is not a directory"), Error);
+  CHECK_THROWS_WITH_AS(make_directories(t.path + "/file/sub"), doctest::Contains("exists and is not a directory"),
+                       Error);
   CHECK_THROWS_AS(make_directories(""), Error);
 }

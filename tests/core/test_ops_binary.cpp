@@ -17,8 +17,8 @@ using vt::testing::Inputs;
 namespace {
 // Shape pairs that exercise every broadcasting path: equal, row, column, scalar, rank mismatch.
 const std::vector<std::pair<Shape, Shape>> kShapePairs = {
-    {{2, 3}, {2, 3}}, {{2, 3}, {3}},       {{2, 3}, {2, 1}}, {{2, 1, 4}, {3, 1}},
-    {{3}, {2, 1, 3}}, {{2, 3}, {}},        {{1}, {2, 2}},    {{1, 3, 1}, {2, 1, 2}},
+    {{2, 3}, {2, 3}}, {{2, 3}, {3}}, {{2, 3}, {2, 1}}, {{2, 1, 4}, {3, 1}},
+    {{3}, {2, 1, 3}}, {{2, 3}, {}},  {{1}, {2, 2}},    {{1, 3, 1}, {2, 1, 2}},
 };
 
 Tensor positive(const Shape& s, Generator& g) { return uniform(s, 0.5f, 2.0f, &g); }
@@ -43,8 +43,8 @@ TEST_CASE("add sub mul div: values and broadcasting") {
 }
 
 TEST_CASE("broadcasting errors name the op and both shapes") {
-  CHECK_THROWS_WITH_AS(zeros({2, 3}) + zeros({4}), "add: shapes (2,3) and (4,) cannot be broadcast (dimension 1: 3 vs 4)",
-                       Error);
+  CHECK_THROWS_WITH_AS(zeros({2, 3}) + zeros({4}),
+                       "add: shapes (2,3) and (4,) cannot be broadcast (dimension 1: 3 vs 4)", Error);
   CHECK_THROWS_AS(zeros({2, 3}) * zeros({3, 3}), Error);
 }
 
@@ -81,7 +81,8 @@ TEST_CASE("where and masked_fill") {
     Tensor filled = masked_fill(a, from_data({0, 1}, {1, 2}), -INFINITY);
     CHECK(filled.at({0, 0}) == 1);
     CHECK(std::isinf(filled.at({1, 1})));
-    CHECK_THROWS_WITH_AS(masked_fill(a, ones({3, 2, 2}), 0.f), "masked_fill: mask of shape (3,2,2) does not broadcast to the input's shape (2,2)", Error);
+    CHECK_THROWS_WITH_AS(masked_fill(a, ones({3, 2, 2}), 0.f),
+                         "masked_fill: mask of shape (3,2,2) does not broadcast to the input's shape (2,2)", Error);
   }
   SUBCASE("gradients flow to the chosen side only") {
     Generator g(13);

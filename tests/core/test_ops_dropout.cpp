@@ -36,8 +36,10 @@ TEST_CASE("dropout is reproducible from the seed and its gradient uses the same 
   sum(y).backward();
   for (int64_t i = 0; i < 64; ++i) CHECK(xs.grad().data()[i] == (y.data()[i] != 0.f ? 2.f : 0.f));
   // gradcheck: the op is deterministic once the generator is reset before each evaluation
-  CHECK(gradcheck([](const Inputs& i) {
-    Generator g(9);
-    return dropout(i[0], 0.4f, true, &g);
-  }, {randn({3, 4})}));
+  CHECK(gradcheck(
+      [](const Inputs& i) {
+        Generator g(9);
+        return dropout(i[0], 0.4f, true, &g);
+      },
+      {randn({3, 4})}));
 }

@@ -84,10 +84,13 @@ TEST_CASE("matmul: gradient checks for every form") {
 
 TEST_CASE("matmul: errors name the shapes") {
   CHECK_THROWS_WITH_AS(matmul(zeros({2, 3}), zeros({4, 5})), "matmul: (2,3) @ (4,5): inner dimensions 3 != 4", Error);
-  CHECK_THROWS_WITH_AS(matmul(zeros({2, 3}), zeros({4, 3}), true, false), "matmul: (2,3)^T @ (4,3): inner dimensions 2 != 4", Error);
+  CHECK_THROWS_WITH_AS(matmul(zeros({2, 3}), zeros({4, 3}), true, false),
+                       "matmul: (2,3)^T @ (4,3): inner dimensions 2 != 4", Error);
   CHECK_THROWS_AS(matmul(zeros({3}), zeros({3, 2})), Error);
-  CHECK_THROWS_WITH_AS(matmul(zeros({2, 2, 3}), zeros({3, 3, 4})),
-                       "matmul: (2,2,3) @ (3,3,4): batch dimensions (2,) and (3,) differ (a 2-D operand is shared across the batch)", Error);
+  CHECK_THROWS_WITH_AS(
+      matmul(zeros({2, 2, 3}), zeros({3, 3, 4})),
+      "matmul: (2,2,3) @ (3,3,4): batch dimensions (2,) and (3,) differ (a 2-D operand is shared across the batch)",
+      Error);
   CHECK(matmul(zeros({2, 0}), zeros({0, 3})).to_vector() == std::vector<float>(6, 0.f));
 }
 
@@ -103,9 +106,10 @@ TEST_CASE("gemm_then: panelled products equal the reference, and the epilogue se
       Tensor a = randn(operand(M, K, ta), &g), b = randn({K, N}, &g);
       Tensor c = full({M, N}, 1.f);
       std::vector<int> seen(M, 0);
-      gemm_then(ta, false, M, N, K, 1.f, a.data(), ta ? M : K, b.data(), N, 1.f, c.data(), N, [&](int64_t r0, int64_t rows) {
-        for (int64_t r = r0; r < r0 + rows; ++r) ++seen[r];
-      });
+      gemm_then(ta, false, M, N, K, 1.f, a.data(), ta ? M : K, b.data(), N, 1.f, c.data(), N,
+                [&](int64_t r0, int64_t rows) {
+                  for (int64_t r = r0; r < r0 + rows; ++r) ++seen[r];
+                });
       CHECK(std::count(seen.begin(), seen.end(), 1) == M);
       CHECK(max_abs_diff(c, matmul_reference(a, b, ta, false) + 1.f) < 1e-4f);
     }

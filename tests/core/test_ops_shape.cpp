@@ -33,7 +33,11 @@ TEST_CASE("concat along any axis") {
   check_values(concat({a, a}, 0), {0, 1, 2, 3, 0, 1, 2, 3});
   CHECK_THROWS_WITH_AS(concat({a, b}, 0), "concat: shape (2,1) does not match (2,2) outside axis 0", Error);
   Generator g(52);
-  CHECK(gradcheck([](const Inputs& i) { return concat({i[0], i[1], i[0]}, -1); }, {randn({2, 2}, &g), randn({2, 3}, &g)}));
+  CHECK(gradcheck(
+      [](const Inputs& i) {
+        return concat({i[0], i[1], i[0]}, -1);
+      },
+      {randn({2, 2}, &g), randn({2, 3}, &g)}));
 }
 
 TEST_CASE("slice: Python bounds, views along leading axes") {
@@ -52,7 +56,8 @@ TEST_CASE("index_select and gather") {
   Tensor x = arange(6).reshape({3, 2});
   check_values(index_select(x, 0, {2, 0, 2}), {4, 5, 0, 1, 4, 5});
   check_values(index_select(x, 1, {1}), {1, 3, 5});
-  CHECK_THROWS_WITH_AS(index_select(x, 0, {3}), "index_select: index 3 out of range for axis 0 of size 3 in shape (3,2)", Error);
+  CHECK_THROWS_WITH_AS(index_select(x, 0, {3}),
+                       "index_select: index 3 out of range for axis 0 of size 3 in shape (3,2)", Error);
   // gather picks one entry per row: the label's logit
   check_values(gather(x, 1, {1, 0, 1}, {3, 1}), {1, 2, 5});
   CHECK_THROWS_AS(gather(x, 1, {2, 0, 1}, {3, 1}), Error);

@@ -52,8 +52,7 @@ TEST_CASE("shape queries and element access") {
   CHECK_THROWS_WITH_AS(t.size(3), "size: axis 3 is out of range for a tensor of rank 3", Error);
   t.at({1, 2, 3}) = 5;
   CHECK(t.data()[23] == 5);
-  CHECK_THROWS_WITH_AS(t.at({2, 0, 0}), "at: index 2 out of range for dimension 0 of size 2 in shape (2,3,4)",
-                       Error);
+  CHECK_THROWS_WITH_AS(t.at({2, 0, 0}), "at: index 2 out of range for dimension 0 of size 2 in shape (2,3,4)", Error);
   CHECK_THROWS_AS(t.at({0, 0}), Error);
   CHECK_THROWS_AS(t.item(), Error);
   CHECK(shape_str({}) == "()");
@@ -72,14 +71,14 @@ TEST_CASE("reshape is a view; clone is a copy") {
   Tensor c = t.clone();
   c.data()[0] = -1;
   CHECK(t.data()[0] == 0);
-  CHECK_THROWS_WITH_AS(t.reshape({4, 2}), "reshape: cannot view shape (6,) (6 elements) as (4,2) (8 elements)",
-                       Error);
+  CHECK_THROWS_WITH_AS(t.reshape({4, 2}), "reshape: cannot view shape (6,) (6 elements) as (4,2) (8 elements)", Error);
   CHECK_THROWS_AS(t.reshape({-1, -1}), Error);
   CHECK_THROWS_AS(t.reshape({-1, 4}), Error);
 }
 
 TEST_CASE("printing looks like PyTorch and summarises large tensors") {
-  CHECK(to_string(from_data({1, 2, 3, 4}, {2, 2})) == "tensor([[1.0000, 2.0000],\n        [3.0000, 4.0000]], shape=(2,2))");
+  CHECK(to_string(from_data({1, 2, 3, 4}, {2, 2})) ==
+        "tensor([[1.0000, 2.0000],\n        [3.0000, 4.0000]], shape=(2,2))");
   CHECK(to_string(scalar(1.5f)) == "tensor(1.5000, shape=())");
   std::string big = to_string(arange(100));
   CHECK(big.find("...") != std::string::npos);

@@ -22,7 +22,8 @@ inline const std::string kDataFixtures = VITALITY_TEST_DATA "/data/fixtures/";
 inline data::Image fixture_image(const nn::SafetensorsFile& f, const std::string& name) {
   const Tensor* t = f.find(name);
   REQUIRE_MESSAGE(t, "fixture tensor " << name);
-  data::Image im = data::make_image(static_cast<int>(t->size(1)), static_cast<int>(t->size(0)), static_cast<int>(t->size(2)));
+  data::Image im =
+      data::make_image(static_cast<int>(t->size(1)), static_cast<int>(t->size(0)), static_cast<int>(t->size(2)));
   for (int64_t i = 0; i < t->numel(); ++i) im.pixels[i] = static_cast<uint8_t>(t->data()[i]);
   return im;
 }

@@ -18,7 +18,8 @@ const std::string kPng = kDataFixtures + "formats/grey.png";
 
 bool skipped(const SplitSummary& s, const std::string& path_end, const std::string& reason_part) {
   for (const SkippedFile& f : s.skipped)
-    if (f.path.size() >= path_end.size() && f.path.compare(f.path.size() - path_end.size(), path_end.size(), path_end) == 0 &&
+    if (f.path.size() >= path_end.size() &&
+        f.path.compare(f.path.size() - path_end.size(), path_end.size(), path_end) == 0 &&
         f.reason.find(reason_part) != std::string::npos)
       return true;
   return false;
@@ -100,10 +101,18 @@ TEST_CASE("ImageFolder: every kind of bad file is skipped, named and counted; go
 
 TEST_CASE("missing root, missing split, no classes: one-line errors") {
   TempDir d;
-  CHECK_THROWS_WITH_AS(ImageFolder("/nonexistent/imagenet", "train", {}), "data path '/nonexistent/imagenet' is not a directory", Error);
+  CHECK_THROWS_WITH_AS(ImageFolder("/nonexistent/imagenet", "train", {}),
+                       "data path '/nonexistent/imagenet' is not a directory", Error);
   d.mkdir("train");
-  CHECK_THROWS_WITH_AS(ImageFolder(d.path, "val", {}), ("data path '" + d.path + "' has no split folder 'val' (expected " + d.path + "/val/<class>/<images>)").c_str(), Error);
-  CHECK_THROWS_WITH_AS(ImageFolder(d.path, "train", {}), ("data path '" + d.path + "/train' has no class folders (expected " + d.path + "/train/<class>/<images>)").c_str(), Error);
+  CHECK_THROWS_WITH_AS(
+      ImageFolder(d.path, "val", {}),
+      ("data path '" + d.path + "' has no split folder 'val' (expected " + d.path + "/val/<class>/<images>)").c_str(),
+      Error);
+  CHECK_THROWS_WITH_AS(
+      ImageFolder(d.path, "train", {}),
+      ("data path '" + d.path + "/train' has no class folders (expected " + d.path + "/train/<class>/<images>)")
+          .c_str(),
+      Error);
 }
 
 TEST_CASE("val uses train's classes: extra and missing folders are reported") {
@@ -135,7 +144,8 @@ TEST_CASE("class map: a subset in the map's order, as timm's --class-map") {
   CHECK(ds.size() == 2);
   CHECK(ds.label(0) == 0);  // n03's image
   d.write("dup.txt", "a\nb\na\n");
-  CHECK_THROWS_WITH_AS(read_class_map(d.path + "/dup.txt"), (d.path + "/dup.txt:3: class 'a' is listed twice").c_str(), Error);
+  CHECK_THROWS_WITH_AS(read_class_map(d.path + "/dup.txt"), (d.path + "/dup.txt:3: class 'a' is listed twice").c_str(),
+                       Error);
   d.write("empty.txt", "\n\n");
   CHECK_THROWS_AS(read_class_map(d.path + "/empty.txt"), Error);
 }

@@ -20,4 +20,3 @@ TEST_CASE("Fashion-MNIST from the Debian package") {
   CHECK(r.image->channels == 1);
   CHECK(test.label(0) == 9);  // the first test item is an ankle boot
 }
-

@@ -36,22 +36,31 @@ TEST_CASE("IDX: plain and gzip, and each broken file a one-line error") {
   CHECK(ds.size() == 3);
   CHECK(ds.label(2) == 2);
   write_gz(dir.path + "/cut.gz", idx_bytes({3, 2, 2}, 11));
-  CHECK_THROWS_WITH_AS(read_idx(dir.path + "/cut.gz", 3), (dir.path + "/cut.gz: truncated: the header promises 12 data bytes but the file ends before").c_str(), Error);
+  CHECK_THROWS_WITH_AS(
+      read_idx(dir.path + "/cut.gz", 3),
+      (dir.path + "/cut.gz: truncated: the header promises 12 data bytes but the file ends before").c_str(), Error);
   dir.write("long", idx_bytes({2}, 3));
-  CHECK_THROWS_WITH_AS(read_idx(dir.path + "/long", 1), (dir.path + "/long: unexpected data after the 2 bytes the header promises").c_str(), Error);
+  CHECK_THROWS_WITH_AS(read_idx(dir.path + "/long", 1),
+                       (dir.path + "/long: unexpected data after the 2 bytes the header promises").c_str(), Error);
   dir.write("float", idx_bytes({2}, 8, 0x0D));
-  CHECK_THROWS_WITH_AS(read_idx(dir.path + "/float", 1), (dir.path + "/float: not an unsigned-byte IDX file with 1 dimensions (magic 0 0 13 1)").c_str(), Error);
+  CHECK_THROWS_WITH_AS(read_idx(dir.path + "/float", 1),
+                       (dir.path + "/float: not an unsigned-byte IDX file with 1 dimensions (magic 0 0 13 1)").c_str(),
+                       Error);
   dir.write("tiny", "ab");
   CHECK_THROWS_AS(read_idx(dir.path + "/tiny", 1), Error);
   dir.write("zero", idx_bytes({0}, 0));
   CHECK_THROWS_AS(read_idx(dir.path + "/zero", 1), Error);
   dir.write("bad-labels-idx1-ubyte", idx_bytes({3}, 3, 0x08, 7));
   dir.write("bad-images-idx3-ubyte", idx_bytes({3, 2, 2}, 12));
-  CHECK_THROWS_WITH_AS(IdxDataset(dir.path, "bad", {"a", "b"}), (dir.path + "/bad-labels-idx1-ubyte: label 7 of item 0 is outside [0, 2)").c_str(), Error);
+  CHECK_THROWS_WITH_AS(IdxDataset(dir.path, "bad", {"a", "b"}),
+                       (dir.path + "/bad-labels-idx1-ubyte: label 7 of item 0 is outside [0, 2)").c_str(), Error);
   dir.write("mis-labels-idx1-ubyte", idx_bytes({2}, 2));
   dir.write("mis-images-idx3-ubyte", idx_bytes({3, 2, 2}, 12));
   CHECK_THROWS_AS(IdxDataset(dir.path, "mis", {"a", "b"}), Error);
-  CHECK_THROWS_WITH_AS(IdxDataset(dir.path, "none", {"a"}), (dir.path + ": no none-images-idx3-ubyte[.gz] (Fashion-MNIST: apt-get install dataset-fashion-mnist)").c_str(), Error);
+  CHECK_THROWS_WITH_AS(
+      IdxDataset(dir.path, "none", {"a"}),
+      (dir.path + ": no none-images-idx3-ubyte[.gz] (Fashion-MNIST: apt-get install dataset-fashion-mnist)").c_str(),
+      Error);
 }
 
 TEST_CASE("IDX: a header promising gigabytes allocates only what the file holds") {

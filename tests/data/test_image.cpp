@@ -28,9 +28,9 @@ std::string png_header(uint32_t width, uint32_t height) {
 }  // namespace
 
 TEST_CASE("the formats ImageNet throws at a loader all decode to RGB") {
-  for (const char* name : {"formats/cmyk.jpg", "formats/grey16.png", "formats/grey.png", "formats/rgba.png",
-                           "formats/png_named.JPEG", "photos/camera.jpg", "formats/progressive.jpg", "formats/rgb.bmp",
-                           "formats/rgb.ppm", "formats/grey.pgm"}) {
+  for (const char* name :
+       {"formats/cmyk.jpg", "formats/grey16.png", "formats/grey.png", "formats/rgba.png", "formats/png_named.JPEG",
+        "photos/camera.jpg", "formats/progressive.jpg", "formats/rgb.bmp", "formats/rgb.ppm", "formats/grey.pgm"}) {
     CAPTURE(name);
     DecodeResult r = decode_file(name);
     REQUIRE_MESSAGE(r.image, r.error);
@@ -58,7 +58,8 @@ TEST_CASE("the formats ImageNet throws at a loader all decode to RGB") {
   Image cmyk = *decode_file("formats/cmyk.jpg").image;
   Image rgba = *decode_file("formats/rgba.png").image;  // alpha dropped, colour kept
   int worst = 0;
-  for (size_t i = 0; i < cmyk.pixels.size(); ++i) worst = std::max(worst, std::abs(int(cmyk.pixels[i]) - int(rgba.pixels[i])));
+  for (size_t i = 0; i < cmyk.pixels.size(); ++i)
+    worst = std::max(worst, std::abs(int(cmyk.pixels[i]) - int(rgba.pixels[i])));
   CHECK(worst < 40);  // JPEG at quality 95 of the same picture
 }
 
@@ -72,7 +73,8 @@ TEST_CASE("bad bytes give a reason, never a crash or a huge allocation") {
   CHECK(decode_image(jpeg + std::string(100, '\0')).image);  // bytes after EOI are tolerated
   DecodeResult huge = decode_image(png_header(100000, 100000));
   CHECK(huge.error == "image of 100000x100000 pixels exceeds the limit of 89478485 pixels (--max-image-pixels)");
-  CHECK(decode_image(png_header(100, 100), /*max_pixels=*/50).error.find("exceeds the limit of 50") != std::string::npos);
+  CHECK(decode_image(png_header(100, 100), /*max_pixels=*/50).error.find("exceeds the limit of 50") !=
+        std::string::npos);
   DecodeResult broken_png = decode_image(png_header(4, 4));  // a header and no data
   CHECK_FALSE(broken_png.image);
   CHECK(broken_png.error.find("decoding failed") == 0);
@@ -101,7 +103,8 @@ TEST_CASE("headers stb_image 2.27 would trust are refused before it runs") {
   // A PPM whose width overflows an int.
   CHECK(decode_image("P6\n3333333333 2\n255\n" + std::string(12, 'x')).error == "PNM header field 1 exceeds 16777216");
   CHECK(decode_image("P5 # comment\n4 99999999999\n255\n").error == "PNM header field 2 exceeds 16777216");
-  CHECK(decode_image("P5\n2 2\n355\n" + std::string(8, 'x')).error == "16-bit PPM/PGM (maximum value 355) is not supported");
+  CHECK(decode_image("P5\n2 2\n355\n" + std::string(8, 'x')).error ==
+        "16-bit PPM/PGM (maximum value 355) is not supported");
   // Formats compiled out of stb are refused by content, whatever the name says.
   CHECK(decode_image("GIF89a\x01\x00\x01\x00\x00\x00\x00;").error.find("not a decodable image") == 0);
 }

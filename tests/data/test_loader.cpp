@@ -127,7 +127,11 @@ TEST_CASE("a sample that fails to decode is replaced and reported once; --strict
   o.strict = true;
   DataLoader s(ds, o);
   s.start_epoch(0);
-  CHECK_THROWS_WITH_AS(([&] { while (s.next()) {} })(), "item5: decoding failed (synthetic) (--strict)", Error);
+  CHECK_THROWS_WITH_AS(([&] {
+                         while (s.next()) {
+                         }
+                       })(),
+                       "item5: decoding failed (synthetic) (--strict)", Error);
 }
 
 TEST_CASE("the decoded cache decodes each image once and changes nothing") {

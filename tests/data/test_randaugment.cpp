@@ -42,7 +42,7 @@ TEST_CASE("config strings and the policy") {
   CHECK(c.magnitude_std == 0.5);
   CHECK(c.num_ops == 2);
   CHECK(parse_rand_augment("rand-n3-m10-inc1").num_ops == 3);
-  CHECK_THROWS_AS(parse_rand_augment("rand-m9"), Error);   // the original (non-increasing) set
+  CHECK_THROWS_AS(parse_rand_augment("rand-m9"), Error);  // the original (non-increasing) set
   CHECK_THROWS_AS(parse_rand_augment("v0"), Error);
   CHECK_THROWS_AS(parse_rand_augment("rand-x9-inc1"), Error);
   nn::SafetensorsFile f = nn::load_safetensors(kDataFixtures + "augment_pil.safetensors");

@@ -107,7 +107,7 @@ TEST_CASE("random erasing fills one box with N(0, 1) noise") {
     for (float v : x) changed += v != 5.f;
     if (changed) {
       ++erased_images;
-      CHECK(changed % 3 == 0);                  // the same box in every channel
+      CHECK(changed % 3 == 0);                 // the same box in every channel
       CHECK(changed / 3 >= 0.02 * 600 * 0.5);  // at least ~2% of the area
       CHECK(changed / 3 <= 600 / 3 + 30);
     }

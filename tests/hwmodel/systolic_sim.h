@@ -31,8 +31,9 @@ struct Reg {
 };
 
 // One output-stationary fold: rows [m0, m0+r) of A, columns [n0, n0+c) of W.
-inline int64_t sim_os_fold(int64_t R, int64_t C, bool drain_explicit, int64_t m0, int64_t r, int64_t n0, int64_t c, int64_t K,
-                           int64_t N, const std::vector<double>& A, const std::vector<double>& W, std::vector<double>& O) {
+inline int64_t sim_os_fold(int64_t R, int64_t C, bool drain_explicit, int64_t m0, int64_t r, int64_t n0, int64_t c,
+                           int64_t K, int64_t N, const std::vector<double>& A, const std::vector<double>& W,
+                           std::vector<double>& O) {
   std::vector<Reg> a(R * C), w(R * C);
   std::vector<double> acc(R * C, 0.0);
   int64_t t = 0, last_mac = -1;
@@ -148,7 +149,8 @@ inline SimResult simulate_gemm(Dataflow df, int64_t R, int64_t C, bool drain_exp
   if (df == Dataflow::kOS) {
     for (int64_t n0 = 0; n0 < N; n0 += C)  // column folds outer
       for (int64_t m0 = 0; m0 < M; m0 += R)
-        res.cycles += sim_os_fold(R, C, drain_explicit, m0, std::min(R, M - m0), n0, std::min(C, N - n0), K, N, A, W, O);
+        res.cycles +=
+            sim_os_fold(R, C, drain_explicit, m0, std::min(R, M - m0), n0, std::min(C, N - n0), K, N, A, W, O);
     return res;
   }
   if (df == Dataflow::kWS) {  // rows: K, columns: N, stream: M

@@ -57,11 +57,13 @@ TEST_CASE("bad configs are errors naming the file, line and key") {
     CHECK(error_of(text).find("missing key 'clock_hz'") != std::string::npos);
   }
   SUBCASE("impossible values") {
-    CHECK(error_of(with_key(base, "sa_general_rows", "0")).find("sa_general_rows = 0 must lie in") != std::string::npos);
+    CHECK(error_of(with_key(base, "sa_general_rows", "0")).find("sa_general_rows = 0 must lie in") !=
+          std::string::npos);
     CHECK(error_of(with_key(base, "clock_hz", "-1e9")).find("clock_hz") != std::string::npos);
     CHECK(error_of(with_key(base, "clock_hz", "fast")).find("'fast' is not a number") != std::string::npos);
     CHECK(error_of(with_key(base, "sa_general_rows", "3.5")).find("whole number") != std::string::npos);
-    CHECK(error_of(with_key(base, "sa_general_dataflow", "rs")).find("expected one of os, ws, is") != std::string::npos);
+    CHECK(error_of(with_key(base, "sa_general_dataflow", "rs")).find("expected one of os, ws, is") !=
+          std::string::npos);
     CHECK(error_of(with_key(base, "psum_bits", "8")).find("narrower than operand_bits") != std::string::npos);
     CHECK(error_of(with_key(base, "sram_kib_ofmap", "0.1")).find("cannot hold one array edge") != std::string::npos);
     CHECK(error_of(with_key(base, "sparse_pe_rows", "4")).find("sparse_pe_rows") != std::string::npos);
@@ -77,7 +79,8 @@ TEST_CASE("energy tables need every action and a source") {
   CHECK_THROWS_WITH_AS(parse_energy_table(with_key(base, "dram_pj_per_byte", "-1"), "e.cfg"),
                        doctest::Contains("dram_pj_per_byte"), Error);
   std::string no_source = base;
-  no_source.erase(no_source.find("\nsource"), no_source.find('\n', no_source.find("\nsource") + 1) - no_source.find("\nsource"));
+  no_source.erase(no_source.find("\nsource"),
+                  no_source.find('\n', no_source.find("\nsource") + 1) - no_source.find("\nsource"));
   CHECK_THROWS_WITH_AS(parse_energy_table(no_source, "e.cfg"), doctest::Contains("missing key 'source'"), Error);
 }
 

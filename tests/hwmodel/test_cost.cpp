@@ -70,7 +70,9 @@ TEST_CASE("vector units: passes x rows x ceil(cols / lanes) x ii + latency") {
   CHECK(c.compute_cycles == 2 * 3 * 197 * 2 + 1);
   CHECK(c.adds == 2.0 * 3 * 196 * 64);
   // the mean: 64 elements, one shared divisor: ceil(64/32) * 3 heads + 16 latency = 22
-  CHECK(cost_op(vector_op(OpKind::kDivideSingle, Unit::kDivider, 3, 1, 64), a, e, TimingMode::kDefault).compute_cycles == 22);
+  CHECK(
+      cost_op(vector_op(OpKind::kDivideSingle, Unit::kDivider, 3, 1, 64), a, e, TimingMode::kDefault).compute_cycles ==
+      22);
   // softmax over 3 x 197 x 197: 3 passes * 3 * 197 * ceil(197/32) + 8 latency + log2(32) = 10651
   c = cost_op(vector_op(OpKind::kSoftmax, Unit::kSoftmax, 3, 197, 197), a, e, TimingMode::kDefault);
   CHECK(c.compute_cycles == 3 * 3 * 197 * 7 + 8 + 5);

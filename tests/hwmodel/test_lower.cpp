@@ -142,7 +142,8 @@ TEST_CASE("GEMM tables in SCALE-Sim's format") {
   CHECK(ops[0].N == 576);
   CHECK(ops[0].K == 192);
   CHECK(ops[1].batch == 3);
-  CHECK_THROWS_WITH_AS(parse_gemm_workload("Layer,M,N,K\nx,197,0,64\n", "w.csv"), doctest::Contains("w.csv:2: N = '0'"), Error);
+  CHECK_THROWS_WITH_AS(parse_gemm_workload("Layer,M,N,K\nx,197,0,64\n", "w.csv"), doctest::Contains("w.csv:2: N = '0'"),
+                       Error);
   CHECK_THROWS_WITH_AS(parse_gemm_workload("Layer,M,N,K\nx,197,64\n", "w.csv"), doctest::Contains("w.csv:2"), Error);
   CHECK_THROWS_WITH_AS(parse_gemm_workload("a,b,c\n", "w.csv"), doctest::Contains("header"), Error);
   CHECK_THROWS_WITH_AS(parse_gemm_workload("Layer,M,N,K\n", "w.csv"), doctest::Contains("no GEMM rows"), Error);

@@ -43,13 +43,13 @@ Workload tiny(const std::string& kind, int64_t depth = 2) {
   Workload w;
   w.ops = lower_trace(trace.records);
   for (const auto& [name, p] : model.parameters())
-    if (name.find("weight") != std::string::npos && p.dim() == 2) w.weight_bytes += 2.0 * p.numel();  // the GEMM weights
+    if (name.find("weight") != std::string::npos && p.dim() == 2)
+      w.weight_bytes += 2.0 * p.numel();  // the GEMM weights
   return w;
 }
 
-const std::pair<const char*, const char*> kSetups[] = {{"taylor", "vitality"},
-                                                              {"softmax", "softmax-baseline"},
-                                                              {"sparse", "sanger"}};
+const std::pair<const char*, const char*> kSetups[] = {
+    {"taylor", "vitality"}, {"softmax", "softmax-baseline"}, {"sparse", "sanger"}};
 
 }  // namespace
 

@@ -154,5 +154,5 @@ TEST_CASE("the segments of a traced DeiT-Tiny layer agree with the scheduler") {
     CHECK(checked >= 6);
   }
   MESSAGE("DeiT-Tiny segments with a shared array: closed form at most " << 100 * worst_shared
-          << "% below the greedy schedule");
+                                                                         << "% below the greedy schedule");
 }

@@ -106,14 +106,16 @@ TEST_CASE("SCALE-Sim v2's reported totals for 197x64x192 on a 32x32 array") {
 TEST_CASE("partial sums that do not fit split the streamed dimension into passes") {
   // WS with K = 64 on a 4x4 array: 16 K folds; a T x C tile of 32-bit psums is T*4*4 bytes.
   // With a 1 KiB ofmap buffer (half = 512 B) at most 32 rows fit: M = 100 -> 4 passes.
-  const ArchConfig small = arch_with("vitality", {{"sa_general_rows", "4"}, {"sa_general_cols", "4"}, {"sram_kib_ofmap", "1"},
+  const ArchConfig small = arch_with("vitality", {{"sa_general_rows", "4"},
+                                                  {"sa_general_cols", "4"},
+                                                  {"sram_kib_ofmap", "1"},
                                                   {"sram_port_bytes_per_cycle", "64"}});
   GemmOperands o;
   const GemmTiming t = systolic_gemm({100, 4, 64, 1}, small.sa_general, o, small);
   CHECK(t.passes == 4);
-  CHECK(t.terms.stream == 16 * 100);          // unchanged: the passes split M
-  CHECK(t.terms.preload == 4 * 16 * 4);       // the W tile reloads every pass
-  CHECK(t.dram_psum_write_bytes == 0);         // nothing spills
+  CHECK(t.terms.stream == 16 * 100);     // unchanged: the passes split M
+  CHECK(t.terms.preload == 4 * 16 * 4);  // the W tile reloads every pass
+  CHECK(t.dram_psum_write_bytes == 0);   // nothing spills
   CHECK(t.sram_w_reads == 64 * 4 * 4);
   // SCALE-Sim v2 mode keeps one pass and spills the partial sums to DRAM instead
   const GemmTiming v2 = systolic_gemm({100, 4, 64, 1}, small.sa_general, o, small, TimingMode::kScaleSimV2);

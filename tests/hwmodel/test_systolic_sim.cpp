@@ -20,8 +20,9 @@ TEST_CASE("the simulator computes the GEMM and takes the closed form's cycles") 
   struct Case {
     int64_t R, C, M, N, K;
   };
-  const Case cases[] = {{4, 4, 4, 4, 4},   {4, 4, 5, 3, 7},   {4, 4, 9, 9, 9},    {2, 3, 7, 5, 4},  {8, 8, 17, 10, 23},
-                        {16, 16, 16, 16, 16}, {16, 16, 40, 33, 21}, {16, 8, 3, 50, 35}, {1, 1, 3, 2, 5},  {5, 16, 12, 1, 40}};
+  const Case cases[] = {{4, 4, 4, 4, 4},    {4, 4, 5, 3, 7},      {4, 4, 9, 9, 9},      {2, 3, 7, 5, 4},
+                        {8, 8, 17, 10, 23}, {16, 16, 16, 16, 16}, {16, 16, 40, 33, 21}, {16, 8, 3, 50, 35},
+                        {1, 1, 3, 2, 5},    {5, 16, 12, 1, 40}};
   for (const Case& c : cases)
     for (Dataflow d : {Dataflow::kOS, Dataflow::kWS, Dataflow::kIS})
       for (bool drain : {true, false}) {

@@ -28,13 +28,18 @@ TEST_CASE("a checkpoint is a weights file and a .state sibling with one id") {
   const std::string saved_state = read_file(nn::state_path_for(path));
   nn::save_checkpoint(path, {{"w", from_data({5, 6}, {2})}}, {}, {}, {});
   write_file_atomic(nn::state_path_for(path), saved_state);
-  CHECK_THROWS_WITH_AS(nn::load_checkpoint(path), (path + " and " + nn::state_path_for(path) +
-                       " come from different saves (a run was interrupted between writing the two); move the .state file away to load the weights alone").c_str(), Error);
+  CHECK_THROWS_WITH_AS(nn::load_checkpoint(path),
+                       (path + " and " + nn::state_path_for(path) +
+                        " come from different saves (a run was interrupted between writing the two); move the .state "
+                        "file away to load the weights alone")
+                           .c_str(),
+                       Error);
   // Without a state file the weights load alone.
   std::remove(nn::state_path_for(path).c_str());
   CHECK_FALSE(nn::load_checkpoint(path).state.has_value());
   // A write that fails (the target is a directory) reports it and leaves no temporary behind.
-  CHECK_THROWS_WITH_AS(nn::save_safetensors(dir, {}, {}), (dir + ": is a directory, cannot write a file there").c_str(), Error);
+  CHECK_THROWS_WITH_AS(nn::save_safetensors(dir, {}, {}), (dir + ": is a directory, cannot write a file there").c_str(),
+                       Error);
   std::remove(path.c_str());
   CHECK(::rmdir(dir.c_str()) == 0);  // empty: no stray temporary files
 }
@@ -75,7 +80,8 @@ TEST_CASE("a save removes the temporaries that killed writers left behind, and o
   const std::string path = dir + "/checkpoint.safetensors", sp = nn::state_path_for(path);
   // pid 999999999 is above Linux's pid_max: no such process; pid 1 (init) always runs.
   const std::string dead_w = path + ".tmp.999999999", dead_s = sp + ".tmp.999999999";
-  const std::string live = path + ".tmp.1", not_ours = path + ".tmp.notapid", other = dir + "/other.safetensors.tmp.999999999";
+  const std::string live = path + ".tmp.1", not_ours = path + ".tmp.notapid",
+                    other = dir + "/other.safetensors.tmp.999999999";
   for (const std::string& f : {dead_w, dead_s, live, not_ours, other}) write_file_atomic(f, "half a file");
   nn::save_checkpoint(path, {{"w", from_data({1, 2}, {2})}}, {{"s", from_data({3}, {1})}}, {}, {});
   struct stat st;

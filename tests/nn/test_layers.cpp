@@ -37,10 +37,12 @@ TEST_CASE("DropPath drops whole samples while training, nothing in evaluation") 
   }
   CHECK(std::abs(dropped - 500) < 60);
   CHECK(dp.forward(x, nn::Context{false, &g}).same_storage(x));
-  CHECK(gradcheck([](const Inputs& i) {
-    Generator gen(4);
-    return nn::DropPath{0.3f}.forward(i[0], nn::Context{true, &gen});
-  }, {randn({4, 2, 3}, &g)}));
+  CHECK(gradcheck(
+      [](const Inputs& i) {
+        Generator gen(4);
+        return nn::DropPath{0.3f}.forward(i[0], nn::Context{true, &gen});
+      },
+      {randn({4, 2, 3}, &g)}));
   CHECK_THROWS_AS((nn::DropPath{1.f}.forward(x, nn::Context{true, &g})), Error);
 }
 

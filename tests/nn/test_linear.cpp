@@ -31,7 +31,8 @@ TEST_CASE("linear: gradient checks with and without bias, 2-D and 3-D input") {
   Generator g(2);
   CHECK(gradcheck([](const Inputs& i) { return nn::linear(i[0], i[1], i[2]); },
                   {randn({3, 4}, &g), randn({2, 4}, &g), randn({2}, &g)}));
-  CHECK(gradcheck([](const Inputs& i) { return nn::linear(i[0], i[1], Tensor()); }, {randn({2, 3, 4}, &g), randn({5, 4}, &g)}));
+  CHECK(gradcheck([](const Inputs& i) { return nn::linear(i[0], i[1], Tensor()); },
+                  {randn({2, 3, 4}, &g), randn({5, 4}, &g)}));
 }
 
 TEST_CASE("linear with GELU: equals gelu(linear), gradient check, two trace records") {

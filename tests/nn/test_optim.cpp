@@ -15,9 +15,12 @@ nn::NamedTensor param(const std::string& name, std::vector<float> v, Shape s) {
 }  // namespace
 
 TEST_CASE("timm's parameter groups: no decay for 1-D, biases, pos_embed, cls_token") {
-  nn::Parameters ps = {param("cls_token", {0, 0}, {1, 1, 2}), param("pos_embed", {0, 0}, {1, 1, 2}),
-                       param("blocks.0.attn.qkv.weight", {0, 0, 0, 0}, {2, 2}), param("blocks.0.attn.qkv.bias", {0, 0}, {2}),
-                       param("norm.weight", {1, 1}, {2}), param("head.weight", {0, 0}, {1, 2})};
+  nn::Parameters ps = {param("cls_token", {0, 0}, {1, 1, 2}),
+                       param("pos_embed", {0, 0}, {1, 1, 2}),
+                       param("blocks.0.attn.qkv.weight", {0, 0, 0, 0}, {2, 2}),
+                       param("blocks.0.attn.qkv.bias", {0, 0}, {2}),
+                       param("norm.weight", {1, 1}, {2}),
+                       param("head.weight", {0, 0}, {1, 2})};
   auto groups = nn::param_groups_weight_decay(ps, 0.05);
   REQUIRE(groups.size() == 2);
   CHECK(groups[0].weight_decay == 0.0);

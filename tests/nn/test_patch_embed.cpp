@@ -33,7 +33,8 @@ TEST_CASE("PatchEmbed equals a convolution with kernel = stride = patch") {
   pe.parameters(p, "patch_embed");
   CHECK(p[0].name == "patch_embed.proj.weight");
   CHECK(p[1].name == "patch_embed.proj.bias");
-  CHECK_THROWS_WITH_AS(pe.forward(zeros({1, 3, 9, 9})), "patch_embed: expected images of shape (B,3,8,8), got (1,3,9,9)", Error);
+  CHECK_THROWS_WITH_AS(pe.forward(zeros({1, 3, 9, 9})),
+                       "patch_embed: expected images of shape (B,3,8,8), got (1,3,9,9)", Error);
 }
 
 TEST_CASE("patchify: gradient check, and pixels outside whole patches get no gradient") {

@@ -36,8 +36,8 @@ TEST_CASE("softmax attention: gradient check with d = 16 (the fused forward wher
 }
 
 // softmax(s Q K^T) V for one head in double, rows at stride ld.
-static std::vector<double> reference_head(int64_t n, int64_t d, const float* q, const float* k, const float* v, int64_t ld,
-                                          std::vector<double>* probs) {
+static std::vector<double> reference_head(int64_t n, int64_t d, const float* q, const float* k, const float* v,
+                                          int64_t ld, std::vector<double>* probs) {
   const double s = 1.0 / std::sqrt(static_cast<double>(d));
   std::vector<double> z(n * d, 0.0), p(n * n);
   for (int64_t i = 0; i < n; ++i) {
@@ -81,7 +81,8 @@ TEST_CASE("softmax attention: the fused forward equals the definition (every row
           std::vector<float> z(n * (d + 3), -7.f), p(with_p ? n * n : 0, -7.f);
           const float s = 1.f / std::sqrt(static_cast<float>(d));
           for (auto [r0, r1] : {std::pair<int64_t, int64_t>{0, split}, {split, n}})
-            if (r0 < r1) softmax_head_fused(n, d, s, q, ld, k, ld, v, ld, z.data(), d + 3, with_p ? p.data() : nullptr, r0, r1);
+            if (r0 < r1)
+              softmax_head_fused(n, d, s, q, ld, k, ld, v, ld, z.data(), d + 3, with_p ? p.data() : nullptr, r0, r1);
           double err = 0, perr = 0;
           for (int64_t i = 0; i < n; ++i) {
             for (int64_t c = 0; c < d; ++c) err = std::max(err, std::fabs(z[i * (d + 3) + c] - want[i * d + c]));
@@ -101,10 +102,12 @@ TEST_CASE("softmax attention: forward and backward (fused on AVX2 CPUs) equal th
     for (int64_t n : {5, 13, 197}) {
       CAPTURE(n);
       CAPTURE(d);
-      Tensor q0 = randn({2, 3, n, d}, &g), k0 = randn({2, 3, n, d}, &g), v0 = randn({2, 3, n, d}, &g), w = randn({2, 3, n, d}, &g);
+      Tensor q0 = randn({2, 3, n, d}, &g), k0 = randn({2, 3, n, d}, &g), v0 = randn({2, 3, n, d}, &g),
+             w = randn({2, 3, n, d}, &g);
       std::vector<Tensor> got, want;
       for (int pass = 0; pass < 2; ++pass) {
-        Tensor q = q0.detach().set_requires_grad(), k = k0.detach().set_requires_grad(), v = v0.detach().set_requires_grad();
+        Tensor q = q0.detach().set_requires_grad(), k = k0.detach().set_requires_grad(),
+               v = v0.detach().set_requires_grad();
         Tensor z = pass == 0 ? attention_softmax(q, k, v)
                              : matmul(softmax(matmul(q, k, false, true) * (1.f / std::sqrt(float(d)))), v);
         sum(z * w, {}).backward();
@@ -118,8 +121,10 @@ TEST_CASE("softmax attention: forward and backward (fused on AVX2 CPUs) equal th
 }
 
 TEST_CASE("attention kinds are found by name, and an unknown one is an error listing them") {
-  for (const char* name : {"softmax", "taylor", "sparse", "vitality"}) CHECK(std::string(attention_kind(name).name) == name);
+  for (const char* name : {"softmax", "taylor", "sparse", "vitality"})
+    CHECK(std::string(attention_kind(name).name) == name);
   CHECK(std::string(attention_kind("vitality").deployed().name) == "taylor");
   CHECK(&attention_kind("softmax").deployed() == &attention_kind("softmax"));
-  CHECK_THROWS_WITH_AS(attention_kind("linear"), "unknown attention kind 'linear' (softmax, taylor, sparse, vitality)", Error);
+  CHECK_THROWS_WITH_AS(attention_kind("linear"), "unknown attention kind 'linear' (softmax, taylor, sparse, vitality)",
+                       Error);
 }

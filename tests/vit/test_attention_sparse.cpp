@@ -85,8 +85,9 @@ TEST_CASE("sparse: gradients flow through kept entries only; the mask has none")
     }
     masks.push_back(m);
   }
-  CHECK(gradcheck([masks](const Inputs& x) { return vit::detail::attention_sparse_with_masks(x[0], x[1], x[2], masks); },
-                  {randn({1, 2, n, 3}, &g), randn({1, 2, n, 3}, &g), randn({1, 2, n, 3}, &g)}));
+  CHECK(
+      gradcheck([masks](const Inputs& x) { return vit::detail::attention_sparse_with_masks(x[0], x[1], x[2], masks); },
+                {randn({1, 2, n, 3}, &g), randn({1, 2, n, 3}, &g), randn({1, 2, n, 3}, &g)}));
   // A key that no row keeps gets no gradient (its column is masked everywhere).
   std::vector<CsrMask> skip_last = vit::detail::full_masks(1, n, true);
   CsrMask m;

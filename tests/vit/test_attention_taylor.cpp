@@ -24,7 +24,8 @@ TEST_CASE("taylor: the six steps equal the closed form and the quadratic form") 
 
 TEST_CASE("taylor: backward equals the quadratic form's autograd") {
   Generator g(3);
-  Tensor q0 = randn({1, 2, 9, 4}, &g), k0 = randn({1, 2, 9, 4}, &g), v0 = randn({1, 2, 9, 4}, &g), w = randn({1, 2, 9, 4}, &g);
+  Tensor q0 = randn({1, 2, 9, 4}, &g), k0 = randn({1, 2, 9, 4}, &g), v0 = randn({1, 2, 9, 4}, &g),
+         w = randn({1, 2, 9, 4}, &g);
   Tensor grads[2][3];
   for (int pass = 0; pass < 2; ++pass) {
     Tensor q = q0.clone().set_requires_grad(), k = k0.clone().set_requires_grad(), v = v0.clone().set_requires_grad();
@@ -70,8 +71,8 @@ TEST_CASE("taylor: one trace record per step of Algorithm 1") {
     CHECK(r.step_of == "taylor");
   }
   CHECK(steps == std::vector<std::string>{"1a", "1b", "1c", "2", "3a", "3b", "4a", "4b", "5a", "5b", "6"});
-  CHECK(kinds == std::vector<std::string>{"column_sum", "divide", "add", "gemm", "column_sum", "column_sum", "gemm", "add",
-                                          "gemm", "add", "divide"});
+  CHECK(kinds == std::vector<std::string>{"column_sum", "divide", "add", "gemm", "column_sum", "column_sum", "gemm",
+                                          "add", "gemm", "add", "divide"});
   const TraceRecord& context = trace.records[3];
   CHECK(context.step_name == "G = Khat^T V");
   CHECK(context.flops == 2.0 * 6 * 10 * 4 * 4);  // 2 n d^2 per head

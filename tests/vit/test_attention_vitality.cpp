@@ -39,10 +39,15 @@ TEST_CASE("vitality: keeping every pair gives softmax attention, forward and bac
   Shape s{2, 2, 9, 4};
   Tensor q = randn(s, &g), k = randn(s, &g) + 1.f, v = randn(s, &g), w = randn(s, &g);
   auto all = vit::detail::full_masks(4, 9, true);
-  check_same(run([&](auto& a, auto& b, auto& c) { return vit::detail::attention_vitality_with_masks(a, b, c, all); }, q, k, v, w),
+  check_same(run([&](auto& a, auto& b, auto& c) { return vit::detail::attention_vitality_with_masks(a, b, c, all); }, q,
+                 k, v, w),
              run([](auto& a, auto& b, auto& c) { return attention_softmax(a, b, c); }, q, k, v, w), 1e-5f);
   // theta < 0 makes the predictor keep every pair too
-  check_same(run([](auto& a, auto& b, auto& c) { return attention_vitality(a, b, c, MaskOptions{-1.f, true}); }, q, k, v, w),
+  check_same(run(
+                 [](auto& a, auto& b, auto& c) {
+                   return attention_vitality(a, b, c, MaskOptions{-1.f, true});
+                 },
+                 q, k, v, w),
              run([](auto& a, auto& b, auto& c) { return attention_softmax(a, b, c); }, q, k, v, w), 1e-5f);
 }
 
@@ -51,9 +56,14 @@ TEST_CASE("vitality: keeping no pair gives Taylor attention, forward and backwar
   Shape s{1, 3, 8, 4};
   Tensor q = randn(s, &g), k = randn(s, &g), v = randn(s, &g), w = randn(s, &g);
   auto none = vit::detail::full_masks(3, 8, false);
-  check_same(run([&](auto& a, auto& b, auto& c) { return vit::detail::attention_vitality_with_masks(a, b, c, none); }, q, k, v, w),
+  check_same(run([&](auto& a, auto& b, auto& c) { return vit::detail::attention_vitality_with_masks(a, b, c, none); },
+                 q, k, v, w),
              run([](auto& a, auto& b, auto& c) { return attention_taylor(a, b, c); }, q, k, v, w), 1e-5f);
-  check_same(run([](auto& a, auto& b, auto& c) { return attention_vitality(a, b, c, MaskOptions{2.f, false}); }, q, k, v, w),
+  check_same(run(
+                 [](auto& a, auto& b, auto& c) {
+                   return attention_vitality(a, b, c, MaskOptions{2.f, false});
+                 },
+                 q, k, v, w),
              run([](auto& a, auto& b, auto& c) { return attention_taylor(a, b, c); }, q, k, v, w), 1e-5f);
 }
 
@@ -68,8 +78,9 @@ TEST_CASE("vitality: gradient check on a fixed partial mask") {
     m.row_ptr.push_back(static_cast<int32_t>(m.col.size()));
   }
   std::vector<CsrMask> masks(2, m);
-  CHECK(gradcheck([masks](const Inputs& x) { return vit::detail::attention_vitality_with_masks(x[0], x[1], x[2], masks); },
-                  {randn({2, 1, n, 3}, &g), randn({2, 1, n, 3}, &g), randn({2, 1, n, 3}, &g)}));
+  CHECK(gradcheck(
+      [masks](const Inputs& x) { return vit::detail::attention_vitality_with_masks(x[0], x[1], x[2], masks); },
+      {randn({2, 1, n, 3}, &g), randn({2, 1, n, 3}, &g), randn({2, 1, n, 3}, &g)}));
 }
 
 TEST_CASE("vitality: huge scores stay finite (the exp guard)") {
@@ -78,7 +89,8 @@ TEST_CASE("vitality: huge scores stay finite (the exp guard)") {
   Tensor q = randn(s, &g) * 40.f, k = randn(s, &g) * 40.f, v = randn(s, &g);  // scores ~ 1e3: exp overflows
   auto all = vit::detail::full_masks(1, 7, true);
   Tensor w = randn(s, &g);
-  Run a = run([&](auto& x, auto& y, auto& z) { return vit::detail::attention_vitality_with_masks(x, y, z, all); }, q, k, v, w);
+  Run a = run([&](auto& x, auto& y, auto& z) { return vit::detail::attention_vitality_with_masks(x, y, z, all); }, q, k,
+              v, w);
   for (const Tensor& t : {a.z, a.dq, a.dk, a.dv})
     for (float x : t.to_vector()) CHECK(std::isfinite(x));
   CHECK(max_abs_diff(a.z, attention_softmax(q, k, v)) < 1e-4f);
@@ -120,12 +132,17 @@ TEST_CASE("vitality: the annealed residual (0 < lambda < 1) equals its definitio
   Tensor q = randn(s, &g), k = randn(s, &g), v = randn(s, &g), w = randn(s, &g);
   for (float lambda : {0.25f, 0.5f, 0.9f}) {
     CAPTURE(lambda);
-    check_same(run([&](auto& a, auto& b, auto& c) { return vit::detail::attention_vitality_with_masks(a, b, c, masks, nullptr, lambda); },
+    check_same(run([&](auto& a, auto& b,
+                       auto& c) { return vit::detail::attention_vitality_with_masks(a, b, c, masks, nullptr, lambda); },
                    q, k, v, w),
-               run([&](auto& a, auto& b, auto& c) { return vitality_reference(a, b, c, dense, lambda); }, q, k, v, w), 2e-5f);
+               run([&](auto& a, auto& b, auto& c) { return vitality_reference(a, b, c, dense, lambda); }, q, k, v, w),
+               2e-5f);
   }
-  CHECK(gradcheck([masks](const Inputs& x) { return vit::detail::attention_vitality_with_masks(x[0], x[1], x[2], masks, nullptr, 0.5f); },
-                  {randn(s, &g), randn(s, &g), randn(s, &g)}));
+  CHECK(gradcheck(
+      [masks](const Inputs& x) {
+        return vit::detail::attention_vitality_with_masks(x[0], x[1], x[2], masks, nullptr, 0.5f);
+      },
+      {randn(s, &g), randn(s, &g), randn(s, &g)}));
 }
 
 TEST_CASE("vitality: at weight 0 the kind runs Taylor attention and reports no mask") {

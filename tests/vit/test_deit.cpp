@@ -48,7 +48,10 @@ TEST_CASE("registry: parameter counts and timm names") {
   CHECK(p[15].name == "blocks.0.mlp.fc2.bias");
   CHECK(p.back().name == "head.bias");
   CHECK(tiny.pos_embed.shape() == Shape{1, 197, 192});
-  CHECK_THROWS_WITH_AS(deit_config("vit_huge"), "unknown model 'vit_huge' (deit_tiny_patch16_224, deit_small_patch16_224, deit_base_patch16_224, or a custom configuration)", Error);
+  CHECK_THROWS_WITH_AS(deit_config("vit_huge"),
+                       "unknown model 'vit_huge' (deit_tiny_patch16_224, deit_small_patch16_224, "
+                       "deit_base_patch16_224, or a custom configuration)",
+                       Error);
 }
 
 TEST_CASE("configuration errors are one line naming the field") {
@@ -90,7 +93,8 @@ TEST_CASE("vitality evaluates as Taylor attention unless told to keep the sparse
   Deit mv(cv), mt(ct);
   mv.init(g);
   nn::Parameters pv = mv.parameters(), pt = mt.parameters();
-  for (size_t i = 0; i < pv.size(); ++i) std::copy(pv[i].tensor.data(), pv[i].tensor.data() + pv[i].tensor.numel(), pt[i].tensor.data());
+  for (size_t i = 0; i < pv.size(); ++i)
+    std::copy(pv[i].tensor.data(), pv[i].tensor.data() + pv[i].tensor.numel(), pt[i].tensor.data());
   Tensor x = randn({2, 3, 16, 16}, &g);
   nn::Context eval{false, &g}, train{true, &g};
   CHECK(max_abs_diff(mv.forward(x, eval), mt.forward(x, eval)) == 0.f);
@@ -127,7 +131,8 @@ TEST_CASE("fine-tuning: a head of another size is dropped, pos_embed is resized"
   const Tensor fresh_head = model.head.weight.clone();
   FinetuneReport r = load_pretrained(model, file);
   REQUIRE(r.messages.size() == 3);
-  CHECK(r.messages[0] == "Removing key head.weight from pretrained checkpoint (shape (5,24), the model's head is (3,24))");
+  CHECK(r.messages[0] ==
+        "Removing key head.weight from pretrained checkpoint (shape (5,24), the model's head is (3,24))");
   CHECK(r.messages[2].find("Resized pos_embed (1,17,24) -> (1,37,24)") == 0);
   CHECK(max_abs_diff(model.head.weight, fresh_head) == 0.f);
   CHECK(max_abs_diff(model.blocks[1].mlp.fc1.weight, pretrained.blocks[1].mlp.fc1.weight) == 0.f);

@@ -95,7 +95,8 @@ TEST_CASE("DeiT matches PyTorch for every attention kind") {
 Tensor formula_tensor(int64_t index, const Shape& shape, const std::string& kind) {
   Tensor t = empty(shape);
   for (int64_t i = 0; i < t.numel(); ++i) {
-    const uint64_t h = (static_cast<uint64_t>(i) * 2654435761ULL + static_cast<uint64_t>(index + 1) * 40503ULL) % (1ULL << 32);
+    const uint64_t h =
+        (static_cast<uint64_t>(i) * 2654435761ULL + static_cast<uint64_t>(index + 1) * 40503ULL) % (1ULL << 32);
     const double u = static_cast<double>(h) / 4294967296.0 - 0.5;
     double v = kind == "norm_weight" ? 1.0 + 0.2 * u : kind == "bias" ? 0.02 * u : kind == "image" ? 2.0 * u : 0.04 * u;
     t.data()[i] = static_cast<float>(v);
@@ -114,8 +115,9 @@ TEST_CASE("full-size deit_tiny_patch16_224 at 224x224 matches PyTorch") {
     const int64_t index = std::find(names.begin(), names.end(), p.name) - names.begin();
     const bool norm_weight = p.name.size() > 13 && (p.name.find("norm1.weight") != std::string::npos ||
                                                     p.name.find("norm2.weight") != std::string::npos);
-    const std::string kind = (norm_weight || p.name == "norm.weight") ? "norm_weight"
-                             : (p.name.size() > 5 && p.name.substr(p.name.size() - 5) == ".bias") ? "bias" : "weight";
+    const std::string kind = (norm_weight || p.name == "norm.weight")                             ? "norm_weight"
+                             : (p.name.size() > 5 && p.name.substr(p.name.size() - 5) == ".bias") ? "bias"
+                                                                                                  : "weight";
     Tensor v = formula_tensor(index, p.tensor.shape(), kind);
     std::copy(v.data(), v.data() + v.numel(), p.tensor.data());
   }
