@@ -1,4 +1,4 @@
-// vitality: one executable, git-style subcommands (DESIGN.md section 8). main() is the only place
+// vitality: one executable, git-style subcommands (apps/README.md). main() is the only place
 // that turns an exception into an exit code: 2 for usage errors, 1 for everything else.
 #include <csignal>
 #include <cstdio>

@@ -1,5 +1,5 @@
-// Every setting of `vitality train` / `eval`, with deit's flag names and defaults (see
-// ../shared/reference/deit-timm-conventions.md 1.1 and 6.1), the presets, and the derived values
+// Every setting of `vitality train` / `eval`, with the flag names and defaults of deit's main.py
+// and timm's train.py (apps/README.md, "Flags"), the presets, and the derived values
 // (effective learning rate, transforms, model configuration).
 #pragma once
 

@@ -1,4 +1,4 @@
-// Reverse-mode autograd (DESIGN.md section 3). Every op output that needs a gradient carries a
+// Reverse-mode autograd (core/README.md). Every op output that needs a gradient carries a
 // Node: the op's inputs, and a backward closure written directly under the op's forward that maps
 // the output's gradient to one gradient per input. Tensor::backward() orders the nodes
 // topologically without recursion, runs the closures once each, accumulates gradients with a

@@ -1,7 +1,7 @@
 // Internal to core (and vit's fused attention): one GEMM micro-kernel for AVX2+FMA CPUs and the
 // packing it reads, shared by gemm_serial (ops_matmul.cpp: attention's per-head products) and the
 // fused softmax attention (vit/attention_softmax_fused.cpp). The model's large products (the
-// linear layers) stay with OpenBLAS (DESIGN.md section 3).
+// linear layers) stay with OpenBLAS: every plain GEMM goes through cblas_sgemm (core/README.md).
 //
 // The micro-kernel computes a 6 x 16 tile of C as 12 accumulators of 8 floats: per step of depth
 // it loads 16 floats of a packed panel of B (two registers), broadcasts one float from each of 6

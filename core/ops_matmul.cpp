@@ -1,5 +1,5 @@
-// Matrix products: matmul and batched matmul with transpose flags, through cblas_sgemm (DESIGN.md
-// section 3); gemm_serial, the single-threaded product for attention's per-head loops, on the
+// Matrix products: matmul and batched matmul with transpose flags, through cblas_sgemm
+// (core/README.md, "Conventions"); gemm_serial, the single-threaded product for attention's per-head loops, on the
 // 6x16 micro-kernel of core/gemm_kernel.h where the CPU has AVX2; and a naive reference GEMM with
 // the same semantics for the tests. Transposes are never materialised: the kernels read the
 // operand in the transposed order.
@@ -56,7 +56,7 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float al
 void gemm_then(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
                const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
                const std::function<void(int64_t, int64_t)>& epilogue) {
-  // A threaded BLAS inside an OpenMP region would oversubscribe the cores (DESIGN.md section 3).
+  // A threaded BLAS inside an OpenMP region would oversubscribe the cores (core/README.md, "Threads").
   VT_ASSERT(!in_parallel_region() || blas_serial_in_parallel_region());
   if (M == 0 || N == 0) return;
   auto rest = [&] {  // the epilogue over all rows, in parallel, after a product not split by rows

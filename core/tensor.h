@@ -5,7 +5,7 @@
 //   Tensor y = vt::sum(x * x);             // ops build the autograd graph (core/ops.h)
 //   y.backward();                          // x.grad() == 2x
 //
-// View rules (DESIGN.md section 3): reshape and slices of leading dimensions share storage;
+// View rules (core/README.md): reshape and slices of leading dimensions share storage;
 // everything else (permute, transpose, other slices) makes a contiguous copy, so every kernel is
 // a plain loop over contiguous memory and matmul takes transpose flags instead of strided views.
 // Handles are shallow: copying a Tensor copies the handle, not the data (use clone()).

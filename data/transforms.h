@@ -1,4 +1,4 @@
-// DeiT's image transforms (reference/deit-timm-conventions.md section 3), on decoded images,
+// DeiT's image transforms (data/README.md), on decoded images,
 // writing normalised float (C, S, S) into a batch slot. Randomness comes from a Generator the
 // caller derives from (seed, epoch, sample index), so a sample's augmentation never depends on
 // which thread made it.

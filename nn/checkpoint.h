@@ -1,5 +1,4 @@
-// Checkpoints as two safetensors files (DESIGN.md section 4, reference/deit-timm-conventions.md
-// 6.7): "<name>.safetensors" holds only the model weights under unprefixed timm names, so timm
+// Checkpoints as two safetensors files (nn/README.md, "Formats"): "<name>.safetensors" holds only the model weights under unprefixed timm names, so timm
 // and PyTorch load it strictly; "<name>.state.safetensors" beside it holds the training state
 // (optimizer.*, model_ema.* tensors) with scalars and JSON in __metadata__.
 //

@@ -1,4 +1,4 @@
-// Initialisers matching timm's DeiT (DESIGN.md section 4) and PyTorch's layer defaults.
+// Initialisers matching timm's DeiT (vit/README.md, "DeiT") and PyTorch's layer defaults.
 // Each fills an existing parameter in place from the given generator.
 #pragma once
 

@@ -1,4 +1,4 @@
-// ViTALiTy's linear Taylor attention, Algorithm 1 (DESIGN.md section 5), forward and backward.
+// ViTALiTy's linear Taylor attention, Algorithm 1 (vit/README.md), forward and backward.
 //
 // Per head, with Q, K, V (n x d), c = sqrt(d) and 1 the all-ones n-vector:
 //   1. kbar = (1/n) 1^T K;  Khat = K - 1 kbar          centre the keys over the tokens

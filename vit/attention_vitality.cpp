@@ -1,4 +1,4 @@
-// ViTALiTy attention in training (DESIGN.md section 5): the Taylor low-rank part for every pair
+// ViTALiTy attention in training (vit/README.md): the Taylor low-rank part for every pair
 // plus the higher-order residual R = exp(S) - 1 - S on the pairs SANGER's predictor keeps.
 //
 // Per head, S = s Q Khat^T (s = 1/sqrt(d)), with A = T_N / sqrt(d) = 1 v_sum + s Q G and
@@ -12,15 +12,15 @@
 //
 // Why this normalisation: the paper's figures draw LOW RANK + higher-order terms = softmax and
 // LOW RANK + SPARSE ~ softmax; its text on normalising the sparse part was not available, and the
-// official code (unnormalised, feature-centred keys) does not run as released. See
-// ../shared/reference/vitality-paper-notes.md, sections 1.6-1.7.
+// official code (unnormalised, feature-centred keys) does not run as released (vit/README.md,
+// "Where the code departs from the paper").
 //
 // Annealing: training multiplies R by a weight lambda (MaskOptions::residual_weight) that the
 // trainer lowers from 1 to 0 over the run (cosine), so the network ends on exactly the Taylor
 // attention it is deployed with. Without it, a model trained with lambda = 1 leans on the exp
 // residual: on Fashion-MNIST, evaluating it Taylor-only cost 15-21 points of top-1. The
 // workflow figure's "Increase Sparsity" arrow from the sparse branch towards the low-rank one is
-// our reading of this; the paper's text on it was not available (vitality-paper-notes.md 1.5).
+// our reading of this; the paper's text on it was not available (vit/README.md).
 //   Z_i = (A_i + lambda sum_j R_ij v_j) / (a_i + lambda sum_j R_ij)
 //
 // Overflow guard: exp(S_ij) can overflow float for large scores. Numerator and denominator are

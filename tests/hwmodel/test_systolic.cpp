@@ -89,7 +89,7 @@ TEST_CASE("edge folds: a 5x3x7 GEMM (M=5, N=3, K=7) on a 4x4 array") {
 }
 
 TEST_CASE("SCALE-Sim v2's reported totals for 197x64x192 on a 32x32 array") {
-  // From SCALE-Sim v2 runs (../shared/reference/hwmodel-anchors.md, section 2.5): compute-only
+  // From SCALE-Sim v2 runs (scale-sim-v2 at 22f88b1, hwmodel/README.md "How it is validated"): compute-only
   // totals 3555 (OS), 3491 (WS), 6635 (IS). By hand: OS F = 7*2 = 14 folds of 192+62 = 254:
   // 3556 - 1; WS F = 6*2 = 12 folds of 64+32+197-2 = 291: 3492 - 1; IS F = 6*7 = 42 folds of
   // 64+32+64-2 = 158: 6636 - 1.

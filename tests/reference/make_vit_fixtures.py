@@ -2,7 +2,7 @@
 """Golden fixtures for tests/vit, computed with PyTorch (Debian's python3-torch).
 
 The models below are written here, independently of the C++ code, from the math in
-../shared/DESIGN.md section 5: DeiT as timm builds it, with softmax, Taylor (Algorithm 1), sparse
+vit/README.md ("The attention kinds"): DeiT as timm builds it, with softmax, Taylor (Algorithm 1), sparse
 (SANGER) and ViTALiTy attention. The script writes safetensors files directly (the format is
 8 bytes of header length, a JSON header, raw little-endian data) so no extra package is needed.
 

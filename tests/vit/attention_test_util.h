@@ -10,7 +10,7 @@ namespace vt::testing {
 
 inline Tensor random_heads(Shape s, Generator& g, float scale = 1.f) { return randn(s, &g) * scale; }
 
-// DESIGN.md's quadratic form of Taylor attention: Z = diag(A 1)^-1 A V, A = 1 1^T + s Q Khat^T.
+// The quadratic form of Taylor attention (vit/README.md): Z = diag(A 1)^-1 A V, A = 1 1^T + s Q Khat^T.
 inline Tensor taylor_quadratic(const Tensor& q, const Tensor& k, const Tensor& v) {
   const float s = 1.f / std::sqrt(static_cast<float>(q.size(-1)));
   Tensor khat = k - mean(k, {-2}, true);
