@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -37,18 +38,27 @@ struct TraceOperand {
   Use use = Use::kStream;
 };
 
+// The mask of a sparse op: for each head, the kept columns of each row (CSR over heads * rows).
+struct TraceMask {
+  int64_t heads = 0, rows = 0, cols = 0;
+  std::vector<int64_t> row_ptr;  // heads * rows + 1 offsets into `col`
+  std::vector<int32_t> col;      // kept columns, increasing within a row
+  int64_t nnz() const { return static_cast<int64_t>(col.size()); }
+  int64_t kept(int64_t head, int64_t row) const { return row_ptr[head * rows + row + 1] - row_ptr[head * rows + row]; }
+};
+
 struct TraceRecord {
   std::string kind;   // op kind: "matmul", "add", "softmax", "layer_norm", ...
   std::string scope;  // dotted module path active when the op ran
   std::vector<Shape> inputs;
   Shape output;
-  double flops = 0;                     // floating-point operations (a multiply-add counts 2)
-  double bytes_read = 0;                // bytes of operands read (each operand once)
-  double bytes_written = 0;             // bytes of results written
-  double seconds = 0;                   // wall time, when Trace::time_ops is set
-  bool backward = false;                // recorded while autograd ran backward closures
-  std::map<std::string, double> attrs;  // op-specific: trans_a, nnz, density, ...
-  std::vector<int32_t> row_counts;      // sparse ops: kept entries per mask row (batch entry 0)
+  double flops = 0;                       // floating-point operations (a multiply-add counts 2)
+  double bytes_read = 0;                  // bytes of operands read (each operand once)
+  double bytes_written = 0;               // bytes of results written
+  double seconds = 0;                     // wall time, when Trace::time_ops is set
+  bool backward = false;                  // recorded while autograd ran backward closures
+  std::map<std::string, double> attrs;    // op-specific: trans_a, nnz, density, ...
+  std::shared_ptr<const TraceMask> mask;  // sparse ops: the mask (shared by the steps that use it)
   // steps of a fused op (empty otherwise)
   std::string step_of, step, step_name;
   std::vector<TraceOperand> operands;

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/fileio.h"
+#include "hwmodel/ir.h"
 #include "hwmodel/shipped_configs.h"
 
 namespace vt::hw {
@@ -103,6 +104,28 @@ class KeyValues {
 
   bool boolean(const std::string& key) { return choice(key, {"true", "false"}) == "true"; }
 
+  // "8:5.3 32:14.9 ...": at least two (KiB, pJ) points, sizes increasing, energies positive.
+  SramEnergyCurve energy_curve(const std::string& key) {
+    SramEnergyCurve c;
+    std::istringstream in(text(key));
+    std::string item;
+    while (in >> item) {
+      const size_t colon = item.find(':');
+      char* end1 = nullptr;
+      char* end2 = nullptr;
+      const double kib = colon == std::string::npos ? NAN : std::strtod(item.c_str(), &end1);
+      const double pj = colon == std::string::npos ? NAN : std::strtod(item.c_str() + colon + 1, &end2);
+      if (colon == std::string::npos || end1 != item.c_str() + colon || *end2 != '\0' || !(kib > 0) || !(pj > 0) ||
+          !std::isfinite(kib) || !std::isfinite(pj))
+        throw Error(str_cat(where(key), ": '", item, "' is not KiB:pJ with both positive"));
+      if (!c.points.empty() && kib <= c.points.back().first)
+        throw Error(str_cat(where(key), ": sizes must increase (", kib, " KiB after ", c.points.back().first, ")"));
+      c.points.push_back({kib, pj});
+    }
+    if (c.points.size() < 2) throw Error(str_cat(where(key), ": needs at least two KiB:pJ points"));
+    return c;
+  }
+
   // Every key must have been read: a typo is an error, not a silently ignored setting.
   void check_all_used() const {
     for (const auto& [key, e] : entries_)
@@ -192,6 +215,11 @@ ArchConfig parse_arch_config(const std::string& text, const std::string& path) {
         ": sparse_pe_rows and predictor_rows/predictor_cols must be all zero (no sparse engine) or all positive"));
   if ((a.sparse_pe_rows > 0) != (a.sparse_pe_cols > 0))
     throw Error(str_cat(path, ": sparse_pe_rows and sparse_pe_cols must both be zero or both positive"));
+  a.sparse_on_sa_general = kv.choice("sparse_engine_array", {"own", "sa_general"}) == "sa_general";
+  if (a.sparse_on_sa_general && (a.sparse_pe_rows != a.sa_general.rows || a.sparse_pe_cols != a.sa_general.cols))
+    throw Error(str_cat(kv.where("sparse_engine_array"), " = sa_general: the sparse engine (", a.sparse_pe_rows, " x ",
+                        a.sparse_pe_cols, ") must be SA-General's own PEs (", a.sa_general.rows, " x ",
+                        a.sa_general.cols, ")"));
   a.pipeline_chunk_tokens = kv.integer("pipeline_chunk_tokens", 0, 1 << 20);
 
   // The GEMM array needs room for one column of each operand tile in half of each buffer.
@@ -219,12 +247,28 @@ EnergyTable parse_energy_table(const std::string& text, const std::string& path)
   e.add_pj = kv.number("add_pj", 0, big);
   e.div_pj = kv.number("div_pj", 0, big);
   e.exp_pj = kv.number("exp_pj", 0, big);
-  e.sram_read_pj_per_byte = kv.number("sram_read_pj_per_byte", 0, big);
-  e.sram_write_pj_per_byte = kv.number("sram_write_pj_per_byte", 0, big);
+  e.sram_read = kv.energy_curve("sram_read_pj_per_64b");
+  e.sram_write = kv.energy_curve("sram_write_pj_per_64b");
   e.dram_pj_per_byte = kv.number("dram_pj_per_byte", 0, big);
   e.leakage_mw = kv.number("leakage_mw", 0, big);
   kv.check_all_used();
   return e;
+}
+
+double SramEnergyCurve::pj_per_byte(double kib) const {
+  VT_CHECK(points.size() >= 2 && kib > 0, "SRAM energy curve: ", points.size(), " points, buffer ", kib, " KiB");
+  size_t i = 1;  // the segment [i-1, i] that holds kib, or the end segment beyond the table
+  while (i + 1 < points.size() && kib > points[i].first) ++i;
+  const auto [x0, y0] = points[i - 1];
+  const auto [x1, y1] = points[i];
+  const double t = (std::log(kib) - std::log(x0)) / (std::log(x1) - std::log(x0));
+  return std::exp(std::log(y0) + t * (std::log(y1) - std::log(y0))) / 8.0;  // per 64-bit access -> per byte
+}
+
+std::string physical_array(Unit u, const ArchConfig& a) {
+  if (u == Unit::kSparse && a.sparse_on_sa_general) return unit_name(Unit::kSaGeneral);
+  if (u == Unit::kSaDiag && !a.sa_diag.present()) return unit_name(Unit::kSaGeneral);
+  return unit_name(u);
 }
 
 namespace {

@@ -55,9 +55,12 @@ struct ArchConfig {
   bool double_buffered = true;
   VectorUnitConfig accumulator, divider, adder, softmax, layernorm, gelu;
   int64_t softmax_passes = 3, layernorm_passes = 2;
-  // SANGER's sparse engine: pe_rows rows of pe_cols PEs, each row processing one packed sub-row
-  // of at most pe_cols kept scores; exp in the PEs.
+  // SANGER's sparse engine: pe_rows rows of pe_cols PEs, each PE row serving one query row with
+  // up to pe_cols kept scores per block (sparse_engine.h); exp in the PEs. With
+  // sparse_on_sa_general it is SA-General's PE array reconfigured (SANGER's design): the two
+  // logical units are one physical array, and their ops never overlap in time.
   int64_t sparse_pe_rows = 0, sparse_pe_cols = 0, sparse_exp_latency_cycles = 0;
+  bool sparse_on_sa_general = false;
   int64_t pipeline_chunk_tokens = 0;           // 0: no intra-layer pipeline (ops run one after another)
   std::map<std::string, std::string> sources;  // key -> the comment written next to it
 
@@ -65,14 +68,29 @@ struct ArchConfig {
   bool has_sparse_engine() const { return sparse_pe_rows > 0 && sparse_pe_cols > 0; }
 };
 
+// SRAM access energy as a function of the buffer's size: points (KiB, pJ per 64-bit access) of a
+// table (CACTI's), interpolated linearly in log(size) and log(energy) between points and
+// extrapolated along the end segments. A larger buffer costs more per access.
+struct SramEnergyCurve {
+  std::vector<std::pair<double, double>> points;  // increasing KiB
+  double pj_per_byte(double kib) const;
+};
+
 // Per-action energies in pJ (Timeloop/Accelergy style: counts of actions times a table).
 struct EnergyTable {
   std::string source, path;
   int64_t operand_bits = 0;  // the width the arithmetic rows were chosen for
   double mac_pj = 0, predictor_mac_pj = 0, mul_pj = 0, add_pj = 0, div_pj = 0, exp_pj = 0;
-  double sram_read_pj_per_byte = 0, sram_write_pj_per_byte = 0, dram_pj_per_byte = 0;
+  SramEnergyCurve sram_read, sram_write;  // each buffer priced at its own size
+  double dram_pj_per_byte = 0;
   double leakage_mw = 0;
 };
+
+// The physical array a unit's ops run on: a unit's own, except SANGER's sparse engine when it is
+// SA-General reconfigured, and SA-Diag's matrix-vector products on an accelerator without SA-Diag
+// (they then run on SA-General). Ops on one physical array never overlap in time.
+enum class Unit;
+std::string physical_array(Unit u, const ArchConfig& arch);
 
 // `text` is the file's content and `path` names it in errors.
 ArchConfig parse_arch_config(const std::string& text, const std::string& path);

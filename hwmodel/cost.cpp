@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "hwmodel/sparse_engine.h"
 
 namespace vt::hw {
 
@@ -43,10 +44,25 @@ const char* op_kind_name(OpKind k) {
   return "?";
 }
 
+const char* buffer_name(Buffer b) {
+  switch (b) {
+    case kIfmap: return "ifmap";
+    case kFilter: return "filter";
+    case kOfmap: return "ofmap";
+    case kBuffers: break;
+  }
+  return "?";
+}
+
+double buffer_kib(Buffer b, const ArchConfig& a) {
+  return b == kIfmap ? a.sram_kib_ifmap : b == kFilter ? a.sram_kib_filter : a.sram_kib_ofmap;
+}
+
 int64_t unit_width(Unit u, const ArchConfig& a) {
   switch (u) {
     case Unit::kSaGeneral: return a.sa_general.rows * a.sa_general.cols;
-    case Unit::kSaDiag: return a.sa_diag.rows * a.sa_diag.cols;
+    case Unit::kSaDiag:
+      return a.sa_diag.present() ? a.sa_diag.rows * a.sa_diag.cols : a.sa_general.rows * a.sa_general.cols;
     case Unit::kAccumulator: return a.accumulator.lanes;
     case Unit::kDivider: return a.divider.lanes;
     case Unit::kAdder: return a.adder.lanes;
@@ -92,28 +108,6 @@ void vector_cycles(const HwOp& op, const VectorUnitConfig& u, int64_t passes, bo
   c.tiles = std::max<int64_t>(1, op.batch * op.rows);
 }
 
-// SANGER: each row's kept entries are packed into sub-rows of at most pe_cols; a wave runs pe_rows
-// sub-rows. Returns the waves summed over the batch (rows are batch * n, head after head).
-int64_t sparse_waves(const HwOp& op, const ArchConfig& a, double& nnz, double& segments) {
-  VT_CHECK(!op.row_nnz.empty(), op.name, ": a sparse op needs the mask's kept entries per row (trace a sparse model)");
-  VT_CHECK(static_cast<int64_t>(op.row_nnz.size()) == op.batch * op.rows, op.name, ": ", op.row_nnz.size(),
-           " row counts for ", op.batch, " x ", op.rows, " rows");
-  int64_t waves = 0;
-  nnz = segments = 0;
-  for (int64_t b = 0; b < op.batch; ++b) {
-    int64_t seg = 0;
-    for (int64_t i = 0; i < op.rows; ++i) {
-      const int32_t k = op.row_nnz[static_cast<size_t>(b * op.rows + i)];
-      VT_CHECK(k >= 0 && k <= op.cols, op.name, ": row ", i, " keeps ", k, " of ", op.cols, " entries");
-      nnz += k;
-      seg += ceil_div(k, a.sparse_pe_cols);
-    }
-    segments += double(seg);
-    waves += ceil_div(seg, a.sparse_pe_rows);
-  }
-  return waves;
-}
-
 void require(bool present, const HwOp& op, const ArchConfig& a, const char* what) {
   if (!present)
     throw Error(str_cat(op.name, " (", op.trace_kind, ") needs ", what, ", which accelerator '", a.name, "' (", a.path,
@@ -128,8 +122,9 @@ struct Loads {
 
 // A GEMM on SA-General or SA-Diag (systolic.h).
 Loads cost_gemm(const HwOp& op, const ArchConfig& a, TimingMode mode, OpCost& c) {
-  const ArrayConfig& arr = op.unit == Unit::kSaDiag ? a.sa_diag : a.sa_general;
-  require(arr.present(), op, a, op.unit == Unit::kSaDiag ? "SA-Diag (sa_diag_rows)" : "SA-General");
+  // a matrix-vector product runs on SA-Diag, or on SA-General where there is no SA-Diag
+  const ArrayConfig& arr = op.unit == Unit::kSaDiag && a.sa_diag.present() ? a.sa_diag : a.sa_general;
+  require(arr.present(), op, a, "SA-General");
   GemmOperands o;
   o.a_bits = o.w_bits = o.out_bits = a.operand_bits;
   o.psum_bits = a.psum_bits;
@@ -144,8 +139,11 @@ Loads cost_gemm(const HwOp& op, const ArchConfig& a, TimingMode mode, OpCost& c)
   c.compute_cycles = t.compute_cycles;
   c.mapping_efficiency = t.mapping_efficiency;
   c.compute_utilization = t.compute_utilization;
-  c.sram_read_bytes = t.sram_read_bytes;
-  c.sram_write_bytes = t.sram_write_bytes;
+  const double ab = o.a_bits / 8.0, wb = o.w_bits / 8.0, pb = o.psum_bits / 8.0;
+  c.sram_reads[kIfmap] = t.sram_a_reads * ab;
+  c.sram_reads[kFilter] = t.sram_w_reads * wb;
+  c.sram_reads[kOfmap] = t.sram_psum_reads * pb;
+  c.sram_writes[kOfmap] = t.sram_write_bytes;
   c.sram_port_cycles = t.sram_port_bytes / a.sram_port_bytes_per_cycle;
   c.dram_read_bytes = t.dram_read_bytes();
   c.dram_write_bytes = t.dram_write_bytes();
@@ -218,49 +216,75 @@ Loads cost_predict(const HwOp& op, const ArchConfig& a, TimingMode mode, OpCost&
   c.exps = c.adds = double(op.batch) * op.M * op.N;
   c.mapping_efficiency = t.mapping_efficiency;
   c.compute_utilization = c.low_precision_macs / (double(unit_width(op.unit, a)) * c.compute_cycles);
-  c.sram_read_bytes = t.sram_a_reads * o.a_bits / 8.0 + t.sram_w_reads * o.w_bits / 8.0;
-  c.sram_port_cycles = c.sram_read_bytes / a.sram_port_bytes_per_cycle;
+  c.sram_reads[kIfmap] = t.sram_a_reads * o.a_bits / 8.0;  // 4-bit codes of Q and K
+  c.sram_reads[kFilter] = t.sram_w_reads * o.w_bits / 8.0;
+  c.sram_port_cycles = std::max(c.sram_reads[kIfmap], c.sram_reads[kFilter]) / a.sram_port_bytes_per_cycle;
   c.dram_read_bytes = t.dram_read_bytes();
   c.tiles = c.folds;
   return {t.dram_a_bytes, t.dram_w_bytes, false};
 }
 
-// SANGER's sparse engine: SDDMM, the exps and row sums in the PEs, SpMM, on packed sub-rows.
+// SANGER's sparse engine (sparse_engine.h): SDDMM, the exps and row sums in the PEs, SpMM, on the
+// blocks of the mask's pack & split. Traffic by the same rule as a systolic GEMM: an operand is
+// read each time it enters the array, a partial result written each time it leaves and read back
+// before each further accumulation.
 void cost_sparse(const HwOp& op, const ArchConfig& a, OpCost& c) {
   require(a.has_sparse_engine(), op, a, "a sparse engine (sparse_pe_rows; use --arch sanger)");
-  double nnz = 0, segments = 0;
-  const int64_t waves = sparse_waves(op, a, nnz, segments);
-  const int64_t d = op.K;
+  VT_CHECK(op.mask, op.name, ": a sparse op needs its mask (trace a sparse model)");
+  VT_CHECK(op.mask->heads == op.batch && op.mask->rows == op.rows && op.mask->cols == op.cols, op.name, ": a mask of ",
+           op.mask->heads, " x ", op.mask->rows, " x ", op.mask->cols, " for an op of ", op.batch, " x ", op.rows,
+           " x ", op.cols);
+  const SangerPack p = sanger_pack(*op.mask, a.sparse_pe_rows, a.sparse_pe_cols);
+  const int64_t d = op.K, R = a.sparse_pe_rows, C = a.sparse_pe_cols;
+  const double b = a.operand_bits / 8.0, pb = a.psum_bits / 8.0;
   if (op.kind == OpKind::kSparseSoftmax) {
-    // exp in place, then the row sums shift left along the sub-row
-    c.terms.stream = waves * a.sparse_pe_cols;
+    // exp in place, then the row sums shift along the row
+    c.terms.stream = p.blocks * C;
     c.terms.drain = a.sparse_exp_latency_cycles;
-    c.exps = c.adds = nnz;
+    c.exps = c.adds = p.nnz;
   } else {
-    c.terms.stream = waves * d;                     // d components stream past each PE
-    c.terms.skew = waves * (a.sparse_pe_cols - 1);  // along the sub-row
-    c.macs = nnz * d;
-    if (op.kind == OpKind::kSpmm) c.adds = (segments - double(op.batch) * op.rows) * d;  // merge split rows
+    c.terms.stream = p.blocks * d;                  // d operand pairs stream past each PE
+    c.terms.skew = p.blocks * ((R - 1) + (C - 1));  // along the rows and down the columns
+    c.macs = p.nnz * double(d);
+  }
+  if (op.kind == OpKind::kSddmm) {
+    c.sram_reads[kIfmap] = p.row_loads * double(d) * b;   // q_i for each row of a block
+    c.sram_reads[kFilter] = p.col_loads * double(d) * b;  // k_j for each column of a block
+  } else if (op.kind == OpKind::kSpmm) {
+    const double partial = (p.row_loads - p.rows_kept) * double(d);  // results accumulated over blocks
+    c.sram_reads[kFilter] = p.col_loads * double(d) * b;             // v_j for each column of a block
+    c.sram_writes[kOfmap] = partial * pb + p.rows_kept * double(d) * b;
+    c.sram_reads[kOfmap] = partial * pb;
+    c.adds = partial;  // each accumulation of a partial row
   }
   c.compute_cycles = c.terms.total();
-  c.folds = waves;
-  c.load_balance = segments > 0 ? nnz / (a.sparse_pe_cols * segments) : 1.0;
-  const double pe = double(unit_width(op.unit, a));
-  c.mapping_efficiency = waves > 0 ? segments / (double(waves) * a.sparse_pe_rows) : 1.0;
-  c.compute_utilization = op.kind == OpKind::kSparseSoftmax ? nnz / (pe * std::max<int64_t>(c.compute_cycles, 1))
+  c.folds = p.blocks;
+  c.load_balance = c.mapping_efficiency = p.occupancy();
+  const double pe = double(R * C);
+  c.compute_utilization = op.kind == OpKind::kSparseSoftmax ? p.nnz / (pe * std::max<int64_t>(c.compute_cycles, 1))
                                                             : c.macs / (pe * std::max<int64_t>(c.compute_cycles, 1));
-  c.tiles = std::max<int64_t>(1, waves);
+  c.tiles = std::max<int64_t>(1, p.blocks);
+  c.sram_port_cycles =
+      std::max({c.sram_reads[kIfmap], c.sram_reads[kFilter], c.sram_reads[kOfmap] + c.sram_writes[kOfmap]}) /
+      a.sram_port_bytes_per_cycle;
 }
 
-// Vector and sparse ops read their inputs and write their outputs through SRAM once.
-Loads vector_traffic(const HwOp& op, const ArchConfig& a, OpCost& c) {
-  c.sram_read_bytes = op.in_bytes;
-  c.sram_write_bytes = op.out_bytes;
-  c.sram_port_cycles = std::max(op.in_bytes, op.out_bytes) / a.sram_port_bytes_per_cycle;
+// DRAM traffic of a vector or sparse op: its input read when it lives in DRAM, its output written
+// when a later segment reads it from there.
+Loads dram_traffic(const HwOp& op, OpCost& c) {
   Loads l;
   if (op.a_in_dram) l.a = c.dram_read_bytes = op.in_bytes;
   if (op.out_to_dram) c.dram_write_bytes = op.out_bytes;
   return l;
+}
+
+// Vector ops read their inputs from the ifmap buffer and write their outputs to the ofmap buffer,
+// once each. DRAM: the input when it lives there, the output when a later segment reads it from there.
+Loads vector_traffic(const HwOp& op, const ArchConfig& a, OpCost& c) {
+  c.sram_reads[kIfmap] = op.in_bytes;
+  c.sram_writes[kOfmap] = op.out_bytes;
+  c.sram_port_cycles = std::max(op.in_bytes, op.out_bytes) / a.sram_port_bytes_per_cycle;
+  return dram_traffic(op, c);
 }
 
 // The op's time: the unit, limited by the SRAM port, overlapped with DRAM loads and stores; and
@@ -298,10 +322,14 @@ void time_with_memory(const ArchConfig& a, TimingMode mode, const Loads& loads, 
 }
 
 // Energy: actions times the table (leakage is charged on the whole run).
-void energy_of(const EnergyTable& e, OpCost& c) {
+void energy_of(const ArchConfig& a, const EnergyTable& e, OpCost& c) {
   c.compute_pj = c.macs * e.mac_pj + c.low_precision_macs * e.predictor_mac_pj + c.adds * e.add_pj + c.muls * e.mul_pj +
                  c.divs * e.div_pj + c.exps * e.exp_pj;
-  c.sram_pj = c.sram_read_bytes * e.sram_read_pj_per_byte + c.sram_write_bytes * e.sram_write_pj_per_byte;
+  c.sram_pj = 0;
+  for (int buf = 0; buf < kBuffers; ++buf) {
+    const double kib = buffer_kib(static_cast<Buffer>(buf), a);
+    c.sram_pj += c.sram_reads[buf] * e.sram_read.pj_per_byte(kib) + c.sram_writes[buf] * e.sram_write.pj_per_byte(kib);
+  }
   c.dram_pj = (c.dram_read_bytes + c.dram_write_bytes) * e.dram_pj_per_byte;
 }
 
@@ -318,7 +346,7 @@ OpCost cost_op(const HwOp& op, const ArchConfig& a, const EnergyTable& e, Timing
     case OpKind::kSparseSoftmax:
     case OpKind::kSpmm:
       cost_sparse(op, a, c);
-      loads = vector_traffic(op, a, c);
+      loads = dram_traffic(op, c);
       break;
     default: cost_vector(op, a, c); loads = vector_traffic(op, a, c);
   }
@@ -331,7 +359,11 @@ OpCost cost_op(const HwOp& op, const ArchConfig& a, const EnergyTable& e, Timing
   } else {
     c.overall_utilization = c.compute_utilization * double(c.compute_cycles) / std::max<int64_t>(c.cycles, 1);
   }
-  energy_of(e, c);
+  for (int buf = 0; buf < kBuffers; ++buf) {
+    c.sram_read_bytes += c.sram_reads[buf];
+    c.sram_write_bytes += c.sram_writes[buf];
+  }
+  energy_of(a, e, c);
   return c;
 }
 

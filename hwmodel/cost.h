@@ -24,6 +24,11 @@
 
 namespace vt::hw {
 
+// The SRAM buffers: A operands and vector inputs, W operands, results and partial sums.
+enum Buffer { kIfmap, kFilter, kOfmap, kBuffers };
+const char* buffer_name(Buffer b);
+double buffer_kib(Buffer b, const ArchConfig& arch);
+
 struct OpCost {
   // work
   double macs = 0, low_precision_macs = 0, adds = 0, muls = 0, divs = 0, exps = 0;
@@ -39,7 +44,9 @@ struct OpCost {
   // utilisation of the unit (NaN for layout ops): spatial, over compute cycles, over all cycles
   double mapping_efficiency = NAN, compute_utilization = NAN, overall_utilization = NAN;
   double load_balance = NAN;  // sparse ops: kept entries / (pe_cols * sub-rows)
-  // traffic in bytes
+  // traffic in bytes: SRAM per buffer (reads and writes, by the counting rule of hwmodel/README.md)
+  // and in total, and DRAM
+  double sram_reads[kBuffers] = {0, 0, 0}, sram_writes[kBuffers] = {0, 0, 0};
   double sram_read_bytes = 0, sram_write_bytes = 0, dram_read_bytes = 0, dram_write_bytes = 0;
   // energy in pJ (leakage is charged on the whole run, not per op)
   double compute_pj = 0, sram_pj = 0, dram_pj = 0;

@@ -7,8 +7,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "core/trace.h"
 
 namespace vt::hw {
 
@@ -37,9 +40,9 @@ enum class OpKind {
   kLayerNorm,      // row layernorm over rows x cols
   kGelu,           // rows x cols
   kPredict,        // SANGER prediction: low-precision (M=n, N=n, K=d) GEMM + exp pass over n x n
-  kSddmm,          // scores on the kept entries (row_nnz), K = d
+  kSddmm,          // scores on the kept entries (mask), K = d
   kSparseSoftmax,  // exp of the kept scores in the PEs and their row sums
-  kSpmm,           // kept scores times V (row_nnz), N = d
+  kSpmm,           // kept scores times V (mask), N = d
   kLayout,         // reshape / concat / slice / patch extraction: addressing only
 };
 const char* op_kind_name(OpKind k);
@@ -62,10 +65,10 @@ struct HwOp {
   Unit unit = Unit::kNone;
   bool attention = false;  // part of the attention core (between qkv and proj)
   int64_t M = 0, N = 0, K = 0, batch = 1;
-  int64_t rows = 0, cols = 0, sums = 1;  // vector ops (sums: column sums computed in one pass)
-  int64_t tokens = 0;                    // tokens streamed through the op (chunking)
-  std::vector<int32_t> row_nnz;          // sparse ops: kept entries per row, all batch entries
-  int64_t bias_elements = 0;             // GEMM: bias added at the array's output (adds, no time)
+  int64_t rows = 0, cols = 0, sums = 1;   // vector ops (sums: column sums computed in one pass)
+  int64_t tokens = 0;                     // tokens streamed through the op (chunking)
+  std::shared_ptr<const TraceMask> mask;  // sparse ops: the kept entries of every head
+  int64_t bias_elements = 0;              // GEMM: bias added at the array's output (adds, no time)
   // Shares its unit chunk by chunk with an earlier op of its pipeline segment: P V after Q K^T on
   // SA-General, SpMM after SDDMM on SANGER's engine. The scores then never leave the chip.
   bool interleave = false;

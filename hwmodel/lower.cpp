@@ -148,9 +148,9 @@ class Lowering {
                               : OpKind::kSparseSoftmax,
                 Unit::kSparse, h, rows, cols, a, tokens);
         o.K = attr(r, "K");
-        o.row_nnz = r.row_counts;
-        VT_CHECK(static_cast<int64_t>(o.row_nnz.size()) == h * rows, r.kind, " at ", r.scope, ": ", o.row_nnz.size(),
-                 " row counts for ", h, " heads x ", rows, " rows");
+        o.mask = r.mask;
+        VT_CHECK(o.mask && o.mask->heads == h && o.mask->rows == rows, r.kind, " at ", r.scope,
+                 ": a sparse step needs its mask for ", h, " heads x ", rows, " rows");
       } else {
         throw Error(
             str_cat("hwmodel: no lowering for step ", r.step, " (", k, ") of ", r.step_of, " at '", r.scope, "'"));

@@ -47,25 +47,28 @@ bool is_vector_unit(Unit u) {
          u == Unit::kLayerNorm || u == Unit::kGelu;
 }
 
-std::vector<int> make_segments(const std::vector<HwOp>& ops, bool pipelined) {
+std::vector<int> make_segments(const std::vector<HwOp>& ops, const ArchConfig& arch) {
+  const bool pipelined = arch.pipeline_chunk_tokens > 0;
   std::vector<int> seg(ops.size());
   int cur = -1;
   std::string layer;
-  std::set<Unit> units;
+  std::set<std::string> arrays;  // the physical arrays the segment uses
   for (size_t i = 0; i < ops.size(); ++i) {
     const HwOp& op = ops[i];
-    // a systolic array or the sparse engine serves one op of a segment, unless the op consumes its
-    // producer's output in the producer's own pass (interleave); vector units take turns chunk by chunk
+    // a physical array (a systolic array, the sparse engine, or both when they are one) serves
+    // one op of a segment, unless the op consumes its producer's output in the producer's own pass
+    // (interleave); vector units take turns chunk by chunk
+    const std::string array = physical_array(op.unit, arch);
     bool fresh = cur < 0 || !pipelined || op.layer != layer ||
-                 (op.unit != Unit::kNone && units.count(op.unit) && !op.interleave && !is_vector_unit(op.unit));
+                 (op.unit != Unit::kNone && arrays.count(array) && !op.interleave && !is_vector_unit(op.unit));
     for (const Dep& d : op.deps)
       if (d.kind == EdgeKind::kBarrier && seg[static_cast<size_t>(d.op)] == cur) fresh = true;
     if (fresh) {
       ++cur;
-      units.clear();
+      arrays.clear();
       layer = op.layer;
     }
-    if (op.unit != Unit::kNone) units.insert(op.unit);
+    if (op.unit != Unit::kNone) arrays.insert(array);
     seg[i] = cur;
   }
   return seg;
@@ -84,7 +87,7 @@ Report evaluate(std::vector<HwOp> ops, const ArchConfig& arch, const EnergyTable
   r.mode = mode;
   r.clock_hz = arch.clock_hz;
   const bool pipelined = arch.pipeline_chunk_tokens > 0;
-  r.segment_of = make_segments(ops, pipelined);
+  r.segment_of = make_segments(ops, arch);
 
   // Placement: on chip when streamed within a segment or when the operand fits in half a buffer.
   const double b = arch.operand_bits / 8.0;
@@ -110,6 +113,7 @@ Report evaluate(std::vector<HwOp> ops, const ArchConfig& arch, const EnergyTable
       break;
     }
 
+  for (const HwOp& op : ops) r.arrays.push_back(physical_array(op.unit, arch));
   r.costs.reserve(ops.size());
   for (const HwOp& op : ops) r.costs.push_back(cost_op(op, arch, energy, mode));
 
@@ -123,13 +127,17 @@ Report evaluate(std::vector<HwOp> ops, const ArchConfig& arch, const EnergyTable
     int64_t tokens = 0;
     std::vector<PipelineStage> stages;
     std::map<int, int> stage_of;
+    std::map<std::string, int> array_id;
     double attention = 0;
     for (int i : s.ops) {
       const HwOp& op = ops[static_cast<size_t>(i)];
       tokens = std::max(tokens, op.tokens);
       PipelineStage st;
       st.cycles = double(r.costs[static_cast<size_t>(i)].cycles);
-      st.unit = static_cast<int>(op.unit);
+      // stages on one physical array share it: the pipeline never overlaps them
+      const std::string array = physical_array(op.unit, arch);
+      if (!array_id.count(array)) array_id[array] = static_cast<int>(array_id.size());
+      st.unit = op.unit == Unit::kNone ? -1 : array_id[array];
       for (const Dep& d : op.deps)
         if (stage_of.count(d.op)) st.inputs.push_back(stage_of[d.op]);
       stage_of[i] = static_cast<int>(stages.size());

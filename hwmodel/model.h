@@ -45,7 +45,8 @@ struct Report {
   double clock_hz = 0;
   std::vector<HwOp> ops;
   std::vector<OpCost> costs;
-  std::vector<int> segment_of;  // per op
+  std::vector<int> segment_of;      // per op
+  std::vector<std::string> arrays;  // per op: the physical array it runs on ("none" for layout ops)
   // per op: its segment's pipelined cycles shared by standalone cycles (they sum to `cycles`)
   std::vector<double> attributed_cycles;
   std::vector<Segment> segments;

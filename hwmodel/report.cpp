@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <sstream>
 
 #include "core/error.h"
@@ -18,43 +19,67 @@ std::string fmt(const char* f, double v) {
   std::snprintf(buf, sizeof buf, f, v);
   return buf;
 }
-std::string num(double v) { return std::isnan(v) ? "" : fmt("%.0f", v); }
-std::string ratio(double v) { return std::isnan(v) ? "" : fmt("%.4f", v); }
+
+// One value of a table: text, or a number with the printf format it is shown with. CSV and text
+// print the formatted number ("" for NaN); JSON writes a JSON number (null for NaN).
+struct Field {
+  std::string text;
+  double number = NAN;
+  const char* format = nullptr;  // null: a text field
+  std::string str() const { return format ? (std::isnan(number) ? "" : fmt(format, number)) : text; }
+  Json json() const {
+    if (!format) return Json(text);
+    if (std::isnan(number)) return Json();
+    const std::string shown = fmt(format, number);  // the value as the CSV shows it
+    if (shown.find_first_of(".eE") == std::string::npos) return Json(static_cast<int64_t>(std::llround(number)));
+    return Json(std::strtod(shown.c_str(), nullptr));
+  }
+};
+Field text(std::string s) { return Field{std::move(s)}; }
+Field count(double v) { return Field{"", v, "%.0f"}; }
+Field ratio(double v) { return Field{"", v, "%.4f"}; }
+Field pj(double v) { return Field{"", v, "%.1f"}; }
 
 struct Column {
   const char* name;
-  std::string (*get)(const Report&, size_t);
+  Field (*get)(const Report&, size_t);
 };
 
 const Column kOpColumns[] = {
-    {"layer", [](const Report& r, size_t i) { return r.ops[i].layer; }},
-    {"op", [](const Report& r, size_t i) { return r.ops[i].name; }},
-    {"kind", [](const Report& r, size_t i) { return std::string(op_kind_name(r.ops[i].kind)); }},
-    {"unit", [](const Report& r, size_t i) { return std::string(unit_name(r.ops[i].unit)); }},
-    {"shape", [](const Report& r, size_t i) { return op_shape(r.ops[i]); }},
-    {"segment", [](const Report& r, size_t i) { return std::to_string(r.segment_of[i]); }},
-    {"macs", [](const Report& r, size_t i) { return num(r.costs[i].macs + r.costs[i].low_precision_macs); }},
-    {"cycles", [](const Report& r, size_t i) { return std::to_string(r.costs[i].cycles); }},
-    {"compute_cycles", [](const Report& r, size_t i) { return std::to_string(r.costs[i].compute_cycles); }},
-    {"preload", [](const Report& r, size_t i) { return std::to_string(r.costs[i].terms.preload); }},
-    {"stream", [](const Report& r, size_t i) { return std::to_string(r.costs[i].terms.stream); }},
-    {"skew", [](const Report& r, size_t i) { return std::to_string(r.costs[i].terms.skew); }},
-    {"drain", [](const Report& r, size_t i) { return std::to_string(r.costs[i].terms.drain); }},
-    {"stall_cycles", [](const Report& r, size_t i) { return std::to_string(r.costs[i].stall_cycles); }},
-    {"folds", [](const Report& r, size_t i) { return std::to_string(r.costs[i].folds); }},
-    {"sram_read_bytes", [](const Report& r, size_t i) { return num(r.costs[i].sram_read_bytes); }},
-    {"sram_write_bytes", [](const Report& r, size_t i) { return num(r.costs[i].sram_write_bytes); }},
-    {"dram_read_bytes", [](const Report& r, size_t i) { return num(r.costs[i].dram_read_bytes); }},
-    {"dram_write_bytes", [](const Report& r, size_t i) { return num(r.costs[i].dram_write_bytes); }},
-    {"bound", [](const Report& r, size_t i) { return r.costs[i].bound; }},
+    {"layer", [](const Report& r, size_t i) { return text(r.ops[i].layer); }},
+    {"op", [](const Report& r, size_t i) { return text(r.ops[i].name); }},
+    {"step", [](const Report& r, size_t i) { return text(r.ops[i].step_name); }},
+    {"kind", [](const Report& r, size_t i) { return text(op_kind_name(r.ops[i].kind)); }},
+    {"unit", [](const Report& r, size_t i) { return text(unit_name(r.ops[i].unit)); }},
+    {"array", [](const Report& r, size_t i) { return text(r.arrays[i]); }},
+    {"shape", [](const Report& r, size_t i) { return text(op_shape(r.ops[i])); }},
+    {"segment", [](const Report& r, size_t i) { return count(r.segment_of[i]); }},
+    {"macs", [](const Report& r, size_t i) { return count(r.costs[i].macs + r.costs[i].low_precision_macs); }},
+    {"cycles", [](const Report& r, size_t i) { return count(double(r.costs[i].cycles)); }},
+    {"compute_cycles", [](const Report& r, size_t i) { return count(double(r.costs[i].compute_cycles)); }},
+    {"preload", [](const Report& r, size_t i) { return count(double(r.costs[i].terms.preload)); }},
+    {"stream", [](const Report& r, size_t i) { return count(double(r.costs[i].terms.stream)); }},
+    {"skew", [](const Report& r, size_t i) { return count(double(r.costs[i].terms.skew)); }},
+    {"drain", [](const Report& r, size_t i) { return count(double(r.costs[i].terms.drain)); }},
+    {"stall_cycles", [](const Report& r, size_t i) { return count(double(r.costs[i].stall_cycles)); }},
+    {"folds", [](const Report& r, size_t i) { return count(double(r.costs[i].folds)); }},
+    {"sram_ifmap_read_bytes", [](const Report& r, size_t i) { return count(r.costs[i].sram_reads[kIfmap]); }},
+    {"sram_filter_read_bytes", [](const Report& r, size_t i) { return count(r.costs[i].sram_reads[kFilter]); }},
+    {"sram_ofmap_read_bytes", [](const Report& r, size_t i) { return count(r.costs[i].sram_reads[kOfmap]); }},
+    {"sram_ofmap_write_bytes", [](const Report& r, size_t i) { return count(r.costs[i].sram_writes[kOfmap]); }},
+    {"sram_read_bytes", [](const Report& r, size_t i) { return count(r.costs[i].sram_read_bytes); }},
+    {"sram_write_bytes", [](const Report& r, size_t i) { return count(r.costs[i].sram_write_bytes); }},
+    {"dram_read_bytes", [](const Report& r, size_t i) { return count(r.costs[i].dram_read_bytes); }},
+    {"dram_write_bytes", [](const Report& r, size_t i) { return count(r.costs[i].dram_write_bytes); }},
+    {"bound", [](const Report& r, size_t i) { return text(r.costs[i].bound); }},
     {"mapping_efficiency", [](const Report& r, size_t i) { return ratio(r.costs[i].mapping_efficiency); }},
     {"compute_util", [](const Report& r, size_t i) { return ratio(r.costs[i].compute_utilization); }},
     {"overall_util", [](const Report& r, size_t i) { return ratio(r.costs[i].overall_utilization); }},
     {"load_balance", [](const Report& r, size_t i) { return ratio(r.costs[i].load_balance); }},
-    {"energy_pj", [](const Report& r, size_t i) { return fmt("%.1f", r.costs[i].energy_pj()); }},
-    {"compute_pj", [](const Report& r, size_t i) { return fmt("%.1f", r.costs[i].compute_pj); }},
-    {"sram_pj", [](const Report& r, size_t i) { return fmt("%.1f", r.costs[i].sram_pj); }},
-    {"dram_pj", [](const Report& r, size_t i) { return fmt("%.1f", r.costs[i].dram_pj); }},
+    {"energy_pj", [](const Report& r, size_t i) { return pj(r.costs[i].energy_pj()); }},
+    {"compute_pj", [](const Report& r, size_t i) { return pj(r.costs[i].compute_pj); }},
+    {"sram_pj", [](const Report& r, size_t i) { return pj(r.costs[i].sram_pj); }},
+    {"dram_pj", [](const Report& r, size_t i) { return pj(r.costs[i].dram_pj); }},
 };
 
 const char* mode_name(TimingMode m) { return m == TimingMode::kScaleSimV2 ? "scalesim-v2" : "default"; }
@@ -82,41 +107,40 @@ std::string align(const std::vector<std::vector<std::string>>& rows) {
   return out;
 }
 
-std::vector<std::string> layer_row(const LayerTotals& l) {
-  return {l.name,
-          num(l.cycles),
-          num(l.serial_cycles),
-          num(l.attention_cycles),
-          num(l.macs),
-          fmt("%.1f", l.energy_pj),
-          num(l.dram_bytes),
-          num(l.sram_bytes),
-          std::to_string(l.ops)};
+std::vector<Field> layer_row(const LayerTotals& l) {
+  return {text(l.name),    count(l.cycles),     count(l.serial_cycles), count(l.attention_cycles), count(l.macs),
+          pj(l.energy_pj), count(l.dram_bytes), count(l.sram_bytes),    count(double(l.ops))};
 }
 const std::vector<std::string> kLayerHeader = {
     "layer", "cycles", "serial_cycles", "attention_cycles", "macs", "energy_pj", "dram_bytes", "sram_bytes", "ops"};
 
-std::vector<std::pair<std::string, std::string>> summary_pairs(const Report& r) {
-  return {{"arch", r.arch_name},
-          {"workload", r.workload},
-          {"timing_mode", mode_name(r.mode)},
-          {"clock_hz", fmt("%.0f", r.clock_hz)},
-          {"total_cycles", num(r.cycles)},
-          {"serial_cycles", num(r.serial_cycles)},
-          {"latency_s", fmt("%.6e", r.latency_s)},
-          {"images_per_s", fmt("%.2f", r.images_per_s)},
-          {"macs", num(r.macs)},
-          {"energy_pj", fmt("%.1f", r.energy_pj())},
-          {"compute_pj", fmt("%.1f", r.compute_pj)},
-          {"sram_pj", fmt("%.1f", r.sram_pj)},
-          {"dram_pj", fmt("%.1f", r.dram_pj)},
-          {"leakage_pj", fmt("%.1f", r.leakage_energy_pj)},
-          {"dram_bytes", num(r.dram_bytes)},
-          {"sram_bytes", num(r.sram_bytes)},
-          {"attention_cycles", num(r.attention_cycles)},
-          {"attention_macs", num(r.attention_macs)},
-          {"attention_energy_pj", fmt("%.1f", r.attention_energy_pj)},
+std::vector<std::pair<std::string, Field>> summary_pairs(const Report& r) {
+  return {{"arch", text(r.arch_name)},
+          {"workload", text(r.workload)},
+          {"timing_mode", text(mode_name(r.mode))},
+          {"clock_hz", count(r.clock_hz)},
+          {"total_cycles", count(r.cycles)},
+          {"serial_cycles", count(r.serial_cycles)},
+          {"latency_s", Field{"", r.latency_s, "%.6e"}},
+          {"images_per_s", Field{"", r.images_per_s, "%.2f"}},
+          {"macs", count(r.macs)},
+          {"energy_pj", pj(r.energy_pj())},
+          {"compute_pj", pj(r.compute_pj)},
+          {"sram_pj", pj(r.sram_pj)},
+          {"dram_pj", pj(r.dram_pj)},
+          {"leakage_pj", pj(r.leakage_energy_pj)},
+          {"dram_bytes", count(r.dram_bytes)},
+          {"sram_bytes", count(r.sram_bytes)},
+          {"attention_cycles", count(r.attention_cycles)},
+          {"attention_macs", count(r.attention_macs)},
+          {"attention_energy_pj", pj(r.attention_energy_pj)},
           {"sa_general_utilization", ratio(r.sa_general_utilization)}};
+}
+
+std::vector<std::string> strings(const std::vector<Field>& row) {
+  std::vector<std::string> out;
+  for (const Field& f : row) out.push_back(f.str());
+  return out;
 }
 
 std::string csv_field(const std::string& s) {
@@ -135,11 +159,8 @@ std::string op_shape(const HwOp& op) {
       return str_cat(op.batch > 1 ? str_cat(op.batch, "x ") : "", "M=", op.M, " N=", op.N, " K=", op.K);
     case OpKind::kSddmm:
     case OpKind::kSparseSoftmax:
-    case OpKind::kSpmm: {
-      double nnz = 0;
-      for (int32_t v : op.row_nnz) nnz += v;
-      return str_cat(op.batch, "x ", op.rows, "x", op.cols, " d=", op.K, " kept=", static_cast<int64_t>(nnz));
-    }
+    case OpKind::kSpmm:
+      return str_cat(op.batch, "x ", op.rows, "x", op.cols, " d=", op.K, " kept=", op.mask ? op.mask->nnz() : 0);
     case OpKind::kLayout: return "";
     default:
       return str_cat(op.batch > 1 ? str_cat(op.batch, "x ") : "", op.rows, "x", op.cols,
@@ -152,7 +173,7 @@ std::string ops_csv(const Report& r) {
   for (const Column& c : kOpColumns) out += std::string(&c == kOpColumns ? "" : ",") + c.name;
   out += "\n";
   for (size_t i = 0; i < r.ops.size(); ++i) {
-    for (const Column& c : kOpColumns) out += std::string(&c == kOpColumns ? "" : ",") + csv_field(c.get(r, i));
+    for (const Column& c : kOpColumns) out += std::string(&c == kOpColumns ? "" : ",") + csv_field(c.get(r, i).str());
     out += "\n";
   }
   return out;
@@ -164,7 +185,7 @@ std::string layers_csv(const Report& r) {
   out += "\n";
   for (const LayerTotals& l : r.layers) {
     const auto row = layer_row(l);
-    for (size_t c = 0; c < row.size(); ++c) out += (c ? "," : "") + csv_field(row[c]);
+    for (size_t c = 0; c < row.size(); ++c) out += (c ? "," : "") + csv_field(row[c].str());
     out += "\n";
   }
   return out;
@@ -174,7 +195,7 @@ std::string summary_csv(const Report& r) {
   std::string head, vals;
   for (const auto& [k, v] : summary_pairs(r)) {
     head += (head.empty() ? "" : ",") + k;
-    vals += (vals.empty() ? "" : ",") + csv_field(v);
+    vals += (vals.empty() ? "" : ",") + csv_field(v.str());
   }
   return head + "\n" + vals + "\n";
 }
@@ -182,20 +203,20 @@ std::string summary_csv(const Report& r) {
 std::string report_json(const Report& r) {
   Json root = Json::object();
   Json summary = Json::object();
-  for (const auto& [k, v] : summary_pairs(r)) summary.set(k, Json(v));
+  for (const auto& [k, v] : summary_pairs(r)) summary.set(k, v.json());
   root.set("summary", summary);
   Json layers = Json::array();
   for (const LayerTotals& l : r.layers) {
     Json o = Json::object();
     const auto row = layer_row(l);
-    for (size_t c = 0; c < row.size(); ++c) o.set(kLayerHeader[c], Json(row[c]));
+    for (size_t c = 0; c < row.size(); ++c) o.set(kLayerHeader[c], row[c].json());
     layers.push(o);
   }
   root.set("layers", layers);
   Json ops = Json::array();
   for (size_t i = 0; i < r.ops.size(); ++i) {
     Json o = Json::object();
-    for (const Column& c : kOpColumns) o.set(c.name, Json(c.get(r, i)));
+    for (const Column& c : kOpColumns) o.set(c.name, c.get(r, i).json());
     ops.push(o);
   }
   root.set("ops", ops);
@@ -205,8 +226,9 @@ std::string report_json(const Report& r) {
 std::string report_text(const Report& r, bool with_ops) {
   std::string out =
       str_cat("accelerator ", r.arch_name, " (timing ", mode_name(r.mode), "), workload ", r.workload, "\n");
-  out += fmt("  latency      %.1f us", r.latency_s * 1e6) +
-         str_cat("  (", num(r.cycles), " cycles pipelined; ", num(r.serial_cycles), " if every op ran alone)\n");
+  out += fmt("  latency      %.1f us", r.latency_s * 1e6) + str_cat("  (", count(r.cycles).str(), " cycles pipelined; ",
+                                                                    count(r.serial_cycles).str(),
+                                                                    " if every op ran alone)\n");
   out += fmt("  throughput   %.1f images/s (batch 1)\n", r.images_per_s);
   out += fmt("  energy       %.2f uJ", r.energy_pj() * 1e-6) + fmt(" = compute %.2f", r.compute_pj * 1e-6) +
          fmt(" + SRAM %.2f", r.sram_pj * 1e-6) + fmt(" + DRAM %.2f", r.dram_pj * 1e-6) +
@@ -217,7 +239,7 @@ std::string report_text(const Report& r, bool with_ops) {
          fmt(", %.2f uJ", r.attention_energy_pj * 1e-6) + fmt(", %.2f M MACs\n", r.attention_macs * 1e-6);
   out += fmt("  DRAM         %.1f KB", r.dram_bytes / 1e3) + fmt(", SRAM %.1f KB\n\n", r.sram_bytes / 1e3);
   std::vector<std::vector<std::string>> rows{kLayerHeader};
-  for (const LayerTotals& l : r.layers) rows.push_back(layer_row(l));
+  for (const LayerTotals& l : r.layers) rows.push_back(strings(layer_row(l)));
   out += align(rows);
   if (with_ops) {
     const std::vector<std::string> names = {"op",     "unit",         "shape",           "macs",
@@ -230,7 +252,7 @@ std::string report_text(const Report& r, bool with_ops) {
       std::vector<std::string> row;
       for (const std::string& n : names)
         for (const Column& c : kOpColumns)
-          if (n == c.name) row.push_back(c.get(r, i));
+          if (n == c.name) row.push_back(c.get(r, i).str());
       t.push_back(row);
     }
     out += "\n" + align(t);

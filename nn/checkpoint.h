@@ -1,6 +1,6 @@
-// Checkpoints as two safetensors files (nn/README.md, "Formats"): "<name>.safetensors" holds only the model weights under unprefixed timm names, so timm
-// and PyTorch load it strictly; "<name>.state.safetensors" beside it holds the training state
-// (optimizer.*, model_ema.* tensors) with scalars and JSON in __metadata__.
+// Checkpoints as two safetensors files (nn/README.md, "Formats"): "<name>.safetensors" holds only the model weights
+// under unprefixed timm names, so timm and PyTorch load it strictly; "<name>.state.safetensors" beside it holds the
+// training state (optimizer.*, model_ema.* tensors) with scalars and JSON in __metadata__.
 //
 // Both files are written and fsynced as temporaries ("<file>.tmp.<pid>") before either is
 // renamed over its predecessor, state first, and both carry the same checkpoint_id. A crash

@@ -129,19 +129,28 @@ SparseStats mask_stats(const std::vector<CsrMask>& masks, int64_t B, int64_t H, 
 std::vector<TraceRecord> sanger_steps(const StepContext& c, const std::vector<CsrMask>* masks,
                                       const SangerStepNames& s) {
   const int64_t n = c.n, d = c.d;
-  std::vector<int32_t> rows;  // kept entries per row, head after head (every row kept without masks)
-  double nnz = 0;
+  // the masks of every head in one CSR (every pair kept without masks)
+  auto mask = std::make_shared<TraceMask>();
+  mask->heads = c.heads;
+  mask->rows = mask->cols = n;
+  mask->row_ptr.push_back(0);
   if (masks) {
+    VT_CHECK(static_cast<int64_t>(masks->size()) == c.heads, "sanger_steps: ", masks->size(), " masks for ", c.heads,
+             " heads");
     for (const CsrMask& m : *masks) {
-      for (size_t i = 0; i + 1 < m.row_ptr.size(); ++i) rows.push_back(m.row_ptr[i + 1] - m.row_ptr[i]);
-      nnz += double(m.nnz());
+      VT_CHECK(static_cast<int64_t>(m.row_ptr.size()) == n + 1, "sanger_steps: a mask of ", m.row_ptr.size() - 1,
+               " rows, expected ", n);
+      const int64_t base = mask->row_ptr.back();
+      for (int64_t i = 1; i <= n; ++i) mask->row_ptr.push_back(base + m.row_ptr[i]);
+      mask->col.insert(mask->col.end(), m.col.begin(), m.col.end());
     }
   } else {
-    rows.assign(static_cast<size_t>(c.heads * n), static_cast<int32_t>(n));
-    nnz = double(c.heads) * n * n;
+    for (int64_t r = 0; r < c.heads * n; ++r) {
+      for (int64_t j = 0; j < n; ++j) mask->col.push_back(static_cast<int32_t>(j));
+      mask->row_ptr.push_back(static_cast<int64_t>(mask->col.size()));
+    }
   }
-  VT_CHECK(static_cast<int64_t>(rows.size()) == c.heads * n, "sanger_steps: masks for ",
-           rows.size() / std::max<int64_t>(n, 1), " heads, expected ", c.heads);
+  const double nnz = double(mask->nnz());
   const double h = double(c.heads), density = nnz / (h * n * n);
   TraceRecord predict = gemm_step(c, s.ids[0], s.names[0], n, n, d, {stream("q"), whole(s.keys)}, "predict");
   predict.flops += 5 * h * n * n;            // its row softmax and the threshold
@@ -159,7 +168,7 @@ std::vector<TraceRecord> sanger_steps(const StepContext& c, const std::vector<Cs
     r.attrs["K"] = double(d);
     r.attrs["nnz"] = nnz;
     r.attrs["density"] = density;
-    r.row_counts = rows;
+    r.mask = mask;
     return r;
   };
   std::vector<TraceRecord> out;

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "hwmodel/cost.h"
+#include "hwmodel/sparse_engine.h"
 #include "hwmodel_test_util.h"
 
 using namespace vt;
@@ -10,6 +11,30 @@ using namespace vt::hw;
 using namespace vt::hw::test;
 
 namespace {
+// A mask of one head from each row's kept columns.
+TraceMask mask_of(int64_t n, const std::vector<std::vector<int32_t>>& rows) {
+  TraceMask m;
+  m.heads = 1;
+  m.rows = static_cast<int64_t>(rows.size());
+  m.cols = n;
+  m.row_ptr.push_back(0);
+  for (const auto& r : rows) {
+    m.col.insert(m.col.end(), r.begin(), r.end());
+    m.row_ptr.push_back(static_cast<int64_t>(m.col.size()));
+  }
+  return m;
+}
+// Every pair kept, for `heads` heads of n rows.
+std::shared_ptr<const TraceMask> dense_mask(int64_t heads, int64_t n) {
+  std::vector<std::vector<int32_t>> rows(static_cast<size_t>(heads * n));
+  for (auto& r : rows)
+    for (int32_t j = 0; j < n; ++j) r.push_back(j);
+  TraceMask m = mask_of(n, rows);
+  m.heads = heads;
+  m.rows = n;
+  return std::make_shared<TraceMask>(m);
+}
+
 HwOp vector_op(OpKind kind, Unit unit, int64_t batch, int64_t rows, int64_t cols) {
   HwOp o;
   o.name = "test";
@@ -89,29 +114,94 @@ TEST_CASE("absent units are errors naming the op and the accelerator") {
   HwOp sm = vector_op(OpKind::kSoftmax, Unit::kSoftmax, 3, 197, 197);
   CHECK_THROWS_WITH_AS(cost_op(sm, v, energy45(), TimingMode::kDefault), doctest::Contains("softmax-baseline"), Error);
   HwOp sd = vector_op(OpKind::kSddmm, Unit::kSparse, 1, 4, 4);
-  sd.row_nnz = {1, 1, 1, 1};
+  sd.mask = dense_mask(1, 4);
   CHECK_THROWS_WITH_AS(cost_op(sd, v, energy45(), TimingMode::kDefault), doctest::Contains("sparse engine"), Error);
 }
 
-TEST_CASE("SANGER's engine: work proportional to the kept entries, load balance from the rows") {
+TEST_CASE("SANGER's pack & split, worked by hand") {
+  // 4 rows on an engine of R = 2 PE rows of C = 2 PEs. Rows 0 and 1 (the first group):
+  //   row 0 keeps columns 0 1 2, row 1 keeps 1 3.  Column scan: col 0 -> row 0 (1 used);
+  //   col 1 -> rows 0, 1 (2, 1); col 2 -> row 0 is full: block 1 = cols {0, 1}, rows {0, 1};
+  //   block 2 takes col 2 (row 0) and col 3 (row 1). Rows 2, 3: row 2 keeps 0, row 3 keeps
+  //   nothing: one block of one column, one row.
+  // blocks 3; column loads 2 + 2 + 1 = 5; row loads 2 + 2 + 1 = 5; rows with entries 3;
+  // occupancy 6 kept / (3 blocks x 4 PEs) = 0.5
+  const TraceMask m = mask_of(4, {{0, 1, 2}, {1, 3}, {0}, {}});
+  const SangerPack p = sanger_pack(m, 2, 2);
+  CHECK(p.blocks == 3);
+  CHECK(p.col_loads == 5);
+  CHECK(p.row_loads == 5);
+  CHECK(p.rows_kept == 3);
+  CHECK(p.nnz == 6);
+  CHECK(p.occupancy() == doctest::Approx(0.5));
+  // a dense mask packs into C-column blocks of every group: an R x C tiling
+  const SangerPack dense = sanger_pack(*dense_mask(1, 64), 16, 4);
+  CHECK(dense.blocks == 4 * 16);  // 4 row groups x 16 column blocks
+  CHECK(dense.occupancy() == 1.0);
+  // inconsistent masks are refused
+  TraceMask bad = m;
+  bad.col[0] = 9;
+  CHECK_THROWS_WITH_AS(sanger_pack(bad, 2, 2), doctest::Contains("outside [0, 4)"), Error);
+}
+
+TEST_CASE("SANGER's engine: cycles per block, work proportional to the kept entries") {
   const ArchConfig s = load_arch_config("sanger");  // 64 rows of 16 PEs
   const EnergyTable e = energy45();
   HwOp op = vector_op(OpKind::kSddmm, Unit::kSparse, 1, 256, 256);
   op.K = 64;
-  // every row keeps 32 entries: 2 sub-rows each, 512 sub-rows = 8 waves of 64 + (16 - 1) skew
-  op.row_nnz.assign(256, 32);
+  // every row keeps its first 32 columns: per group of 64 rows, 2 blocks of 16 columns; 4 groups:
+  // 8 blocks of d + (R - 1) + (C - 1) = 64 + 63 + 15 cycles
+  std::vector<std::vector<int32_t>> rows(256);
+  for (auto& r : rows)
+    for (int32_t j = 0; j < 32; ++j) r.push_back(j);
+  op.mask = std::make_shared<TraceMask>(mask_of(256, rows));
   const OpCost full = cost_op(op, s, e, TimingMode::kDefault);
-  CHECK(full.compute_cycles == 8 * (64 + 15));
+  CHECK(full.compute_cycles == 8 * (64 + 63 + 15));
   CHECK(full.macs == 256.0 * 32 * 64);
   CHECK(full.load_balance == 1.0);
-  // half the kept entries: half the waves, half the MACs
-  op.row_nnz.assign(256, 16);
+  // half the kept entries: half the blocks and MACs
+  for (auto& r : rows) r.resize(16);
+  op.mask = std::make_shared<TraceMask>(mask_of(256, rows));
   const OpCost half = cost_op(op, s, e, TimingMode::kDefault);
   CHECK(half.compute_cycles * 2 == full.compute_cycles);
   CHECK(half.macs * 2 == full.macs);
-  // 17 kept entries need two sub-rows, the second holding one: load balance 17 / 32
-  op.row_nnz.assign(256, 17);
+  // 17 kept entries per row: two blocks per group, the second holding one per row: 17 / 32
+  for (auto& r : rows) r.push_back(16);
+  op.mask = std::make_shared<TraceMask>(mask_of(256, rows));
   CHECK(cost_op(op, s, e, TimingMode::kDefault).load_balance == doctest::Approx(17.0 / 32));
-  op.row_nnz.assign(10, 1);
-  CHECK_THROWS_WITH_AS(cost_op(op, s, e, TimingMode::kDefault), doctest::Contains("row counts"), Error);
+  op.mask = dense_mask(1, 10);  // a mask of the wrong size
+  CHECK_THROWS_WITH_AS(cost_op(op, s, e, TimingMode::kDefault), doctest::Contains("mask"), Error);
+}
+
+TEST_CASE("one counting rule: SANGER's SDDMM and SpMM on a dense mask move what the equivalent systolic GEMMs move") {
+  // The rule: an operand is read from its buffer each time it enters the array; a result is
+  // written each time it leaves; a partial result is read back before each further accumulation.
+  // On a dense n x n mask with R x C = 64 x 16 PEs (SANGER's engine, 16-bit operands, 32-bit
+  // partial sums):
+  //   SDDMM = Q K^T as an output-stationary GEMM (M = n, N = n, K = d) on the same 64 x 16 array,
+  //           minus its score writes (SANGER keeps the scores in the PEs);
+  //   SpMM  = P V as an input-stationary GEMM (M = n, N = d, K = n) on the array turned 16 x 64
+  //           (keys along the 16 PEs of a row, queries down the 64 rows), minus its reads of the
+  //           stationary P (already in the PEs).
+  const ArchConfig s = arch_with("sanger", {{"dram_latency_cycles", "0"}});
+  const EnergyTable e = energy45();
+  const int64_t n = 128, d = 64;
+  HwOp sd = vector_op(OpKind::kSddmm, Unit::kSparse, 1, n, n), sp = vector_op(OpKind::kSpmm, Unit::kSparse, 1, n, n);
+  sd.K = sp.K = d;
+  sd.mask = sp.mask = dense_mask(1, n);
+  const OpCost sddmm = cost_op(sd, s, e, TimingMode::kDefault), spmm = cost_op(sp, s, e, TimingMode::kDefault);
+  GemmOperands o;
+  o.a_in_dram = o.w_in_dram = o.out_to_dram = false;
+  ArrayConfig os{64, 16, Dataflow::kOS, true, 16}, is{16, 64, Dataflow::kIS, true, 16};
+  const GemmTiming qk = systolic_gemm({n, n, d, 1}, os, o, s), pv = systolic_gemm({n, d, n, 1}, is, o, s);
+  CHECK(sddmm.sram_reads[kIfmap] == qk.sram_a_reads * 2);   // Q
+  CHECK(sddmm.sram_reads[kFilter] == qk.sram_w_reads * 2);  // K
+  CHECK(sddmm.sram_writes[kOfmap] == 0);                    // the scores stay in the PEs
+  CHECK(sddmm.macs == double(n) * n * d);
+  CHECK(spmm.sram_reads[kFilter] == pv.sram_w_reads * 2);    // V
+  CHECK(spmm.sram_writes[kOfmap] == pv.sram_write_bytes);    // partial and final results
+  CHECK(spmm.sram_reads[kOfmap] == pv.sram_psum_reads * 4);  // partial sums read back
+  // and the energy of those bytes comes from the same buffers at the same sizes
+  CHECK(sddmm.sram_pj == doctest::Approx(qk.sram_a_reads * 2 * e.sram_read.pj_per_byte(s.sram_kib_ifmap) +
+                                         qk.sram_w_reads * 2 * e.sram_read.pj_per_byte(s.sram_kib_filter)));
 }

@@ -5,6 +5,8 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <map>
 
 #include "core/autograd.h"
 #include "core/json.h"
@@ -146,9 +148,55 @@ TEST_CASE("reports: CSV rows per op and layer, JSON with every table") {
   const Report r = evaluate(tiny("taylor", 1).ops, load_arch_config("vitality"), energy45());
   const std::string ops = ops_csv(r), layers = layers_csv(r), json = report_json(r), text = report_text(r, true);
   CHECK(std::count(ops.begin(), ops.end(), '\n') == static_cast<long>(r.ops.size() + 1));
-  CHECK(ops.rfind("layer,op,kind,unit,shape,segment,macs,cycles,compute_cycles,preload,stream,skew,drain", 0) == 0);
+  CHECK(ops.rfind("layer,op,step,kind,unit,array,shape,segment,macs,cycles,compute_cycles,preload,stream,skew,drain",
+                  0) == 0);
   CHECK(std::count(layers.begin(), layers.end(), '\n') == static_cast<long>(r.layers.size() + 1));
-  CHECK(Json::parse(json).find("ops")->size() == r.ops.size());
+  const Json j = Json::parse(json);
+  CHECK(j.find("ops")->size() == r.ops.size());
+  // numbers are JSON numbers, the same values the CSV shows, and every op names its physical array
+  const Json& summary = *j.find("summary");
+  CHECK(summary.find("total_cycles")->is_number());
+  CHECK(summary.find("total_cycles")->as_double() == std::round(r.cycles));
+  CHECK(summary.find("latency_s")->as_double() == doctest::Approx(r.latency_s).epsilon(1e-6));
+  CHECK(summary.find("arch")->as_string() == "vitality");
+  for (const Json& op : j.find("ops")->items()) {
+    CHECK(op.find("cycles")->is_number());
+    CHECK(op.find("array")->is_string());
+  }
+  const Json& first = j.find("layers")->items()[0];
+  CHECK(first.find("cycles")->is_number());
+  // the CSV carries the same fields as the JSON
+  const std::string header = ops.substr(0, ops.find('\n'));
+  size_t fields = 1;
+  for (char ch : header) fields += ch == ',';
+  CHECK(fields == j.find("ops")->items()[0].size());
   CHECK(text.find("blocks.0.attn.core.4a") != std::string::npos);
   CHECK(text.find("sa_diag") != std::string::npos);
+}
+
+TEST_CASE(
+    "ops that share a physical array never overlap: SANGER's PE array runs its linear layers and its sparse products") {
+  const Workload w = tiny("sparse");
+  const Report r = evaluate(w.ops, load_arch_config("sanger"), energy45());
+  double on_array = 0;
+  for (size_t i = 0; i < r.ops.size(); ++i) {
+    if (r.ops[i].unit == Unit::kSparse) CHECK(r.arrays[i] == "sa_general");
+    if (r.arrays[i] == "sa_general") on_array += double(r.costs[i].cycles);
+  }
+  CHECK(r.cycles >= on_array);
+  // and within every pipeline segment
+  for (const Segment& s : r.segments) {
+    std::map<std::string, double> busy;
+    for (int i : s.ops)
+      if (r.ops[static_cast<size_t>(i)].unit != Unit::kNone)
+        busy[r.arrays[static_cast<size_t>(i)]] += double(r.costs[static_cast<size_t>(i)].cycles);
+    for (const auto& [array, cycles] : busy) {
+      CAPTURE(array);
+      CHECK(s.cycles >= cycles - 1e-6);
+    }
+  }
+  // Given a sparse engine of its own, the same ops overlap the linear layers: faster than one array
+  // can be, which is what SANGER's design does not allow.
+  const Report two = evaluate(w.ops, arch_with("sanger", {{"sparse_engine_array", "own"}}), energy45());
+  CHECK(two.cycles < on_array);
 }
