@@ -32,6 +32,13 @@ double place(const Axis& a, double v, double from, double to) {
   return from + t * (to - from);
 }
 
+// A value in a data attribute: every digit, so that tools reading the chart get the number back.
+std::string exact(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
 bool plottable(const Axis& a, double v) { return std::isfinite(v) && (!a.log || v > 0); }
 }  // namespace
 
@@ -186,7 +193,7 @@ std::string line_chart_svg(const std::vector<Panel>& panels, const std::string& 
        << ") rotate(-90)\" text-anchor=\"middle\">" << svg_escape(p.y_label) << "</text>\n";
     for (const Marker& m : p.markers) {
       const double x = X(m.x);
-      os << "<line class=\"marker\" data-x=\"" << m.x << "\" x1=\"" << px(x) << "\" x2=\"" << px(x) << "\" y1=\""
+      os << "<line class=\"marker\" data-x=\"" << exact(m.x) << "\" x1=\"" << px(x) << "\" x2=\"" << px(x) << "\" y1=\""
          << px(y0) << "\" y2=\"" << px(y0 + h) << "\" stroke=\"#555\" stroke-dasharray=\"2,3\"/>";
       const bool right = x < x0 + w / 2;  // the label on the side with more room
       os << "<text x=\"" << px(x + (right ? 4 : -4)) << "\" y=\"" << px(y0 + 12) << "\" text-anchor=\""
@@ -271,7 +278,7 @@ std::string stacked_bar_svg(const std::vector<BarGroup>& groups, const std::vect
     for (size_t si = 0; si < groups[gi].values.size(); ++si) {
       const double v = groups[gi].values[si];
       os << "<rect class=\"bar\" data-group=\"" << svg_escape(groups[gi].name) << "\" data-segment=\""
-         << svg_escape(segments[si]) << "\" data-value=\"" << v << "\" x=\"" << px(X(at)) << "\" y=\"" << px(y)
+         << svg_escape(segments[si]) << "\" data-value=\"" << exact(v) << "\" x=\"" << px(X(at)) << "\" y=\"" << px(y)
          << "\" width=\"" << px(X(at + v) - X(at)) << "\" height=\"" << px(bar) << "\" fill=\"" << kColours[si % 8]
          << "\"><title>" << svg_escape(segments[si]) << ": " << tick_label(v) << "</title></rect>\n";
       at += v;
@@ -331,9 +338,10 @@ std::string heatmap_svg(const Heatmap& hm) {
                 blue = static_cast<int>(std::lround(255 + t * (107 - 255)));
       char fill[8];
       std::snprintf(fill, sizeof fill, "#%02x%02x%02x", red, green, blue);
-      os << "<rect class=\"cell\" data-row=\"" << r << "\" data-col=\"" << c << "\" data-value=\"" << v << "\" x=\""
-         << px(x0 + double(c) * cell) << "\" y=\"" << px(y0 + double(r) * cell) << "\" width=\"" << px(cell)
-         << "\" height=\"" << px(cell) << "\" fill=\"" << fill << "\" stroke=\"#ddd\" stroke-width=\"0.5\"/>";
+      os << "<rect class=\"cell\" data-row=\"" << r << "\" data-col=\"" << c << "\" data-value=\"" << exact(v)
+         << "\" x=\"" << px(x0 + double(c) * cell) << "\" y=\"" << px(y0 + double(r) * cell) << "\" width=\""
+         << px(cell) << "\" height=\"" << px(cell) << "\" fill=\"" << fill
+         << "\" stroke=\"#ddd\" stroke-width=\"0.5\"/>";
       if (hm.annotate && cell >= 22) {
         char text[32];
         std::snprintf(text, sizeof text, integers ? "%.0f" : "%.2f", v);

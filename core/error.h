@@ -1,4 +1,4 @@
-// Errors in two tiers (STYLE.md 6). A user-facing precondition that fails throws vt::Error whose
+// Errors in two tiers (core/README.md, "Conventions"). A user-facing precondition that fails throws vt::Error whose
 // message names the op and the offending shapes or values; an internal invariant that fails
 // throws vt::InternalError with file:line. Nothing in the library calls exit or abort: only
 // apps/ decides to stop the process.
@@ -27,6 +27,9 @@ std::string str_cat(const Args&... args) {
   (os << ... << args);
   return os.str();
 }
+
+// printf into a std::string (for aligned tables): str_printf("%-8s %6.2f", name, value).
+std::string str_printf(const char* format, ...) __attribute__((format(printf, 1, 2)));
 
 }  // namespace vt
 

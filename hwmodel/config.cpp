@@ -105,8 +105,8 @@ class KeyValues {
   bool boolean(const std::string& key) { return choice(key, {"true", "false"}) == "true"; }
 
   // "8:5.3 32:14.9 ...": at least two (KiB, pJ) points, sizes increasing, energies positive.
-  SramEnergyCurve energy_curve(const std::string& key) {
-    SramEnergyCurve c;
+  SizeCurve size_curve(const std::string& key) {
+    SizeCurve c;
     std::istringstream in(text(key));
     std::string item;
     while (in >> item) {
@@ -247,28 +247,48 @@ EnergyTable parse_energy_table(const std::string& text, const std::string& path)
   e.add_pj = kv.number("add_pj", 0, big);
   e.div_pj = kv.number("div_pj", 0, big);
   e.exp_pj = kv.number("exp_pj", 0, big);
-  e.sram_read = kv.energy_curve("sram_read_pj_per_64b");
-  e.sram_write = kv.energy_curve("sram_write_pj_per_64b");
+  e.sram_read = kv.size_curve("sram_read_pj_per_64b");
+  e.sram_write = kv.size_curve("sram_write_pj_per_64b");
   e.dram_pj_per_byte = kv.number("dram_pj_per_byte", 0, big);
   e.leakage_mw = kv.number("leakage_mw", 0, big);
   kv.check_all_used();
   return e;
 }
 
-double SramEnergyCurve::pj_per_byte(double kib) const {
-  VT_CHECK(points.size() >= 2 && kib > 0, "SRAM energy curve: ", points.size(), " points, buffer ", kib, " KiB");
+double SizeCurve::at(double kib) const {
+  VT_CHECK(points.size() >= 2 && kib > 0, "SRAM size curve: ", points.size(), " points, buffer ", kib, " KiB");
   size_t i = 1;  // the segment [i-1, i] that holds kib, or the end segment beyond the table
   while (i + 1 < points.size() && kib > points[i].first) ++i;
   const auto [x0, y0] = points[i - 1];
   const auto [x1, y1] = points[i];
   const double t = (std::log(kib) - std::log(x0)) / (std::log(x1) - std::log(x0));
-  return std::exp(std::log(y0) + t * (std::log(y1) - std::log(y0))) / 8.0;  // per 64-bit access -> per byte
+  return std::exp(std::log(y0) + t * (std::log(y1) - std::log(y0)));
 }
 
 std::string physical_array(Unit u, const ArchConfig& a) {
   if (u == Unit::kSparse && a.sparse_on_sa_general) return unit_name(Unit::kSaGeneral);
   if (u == Unit::kSaDiag && !a.sa_diag.present()) return unit_name(Unit::kSaGeneral);
   return unit_name(u);
+}
+
+AreaTable parse_area_table(const std::string& text, const std::string& path) {
+  KeyValues kv(text, path);
+  AreaTable t;
+  t.path = path;
+  t.source = kv.text("source");
+  const double big = 1e9;
+  t.mac16_um2 = kv.number("mac16_um2", 0, big, false);
+  t.mac4_um2 = kv.number("mac4_um2", 0, big, false);
+  t.sparse_pe_extra_um2 = kv.number("sparse_pe_extra_um2", 0, big);
+  t.adder_lane_um2 = kv.number("adder_lane_um2", 0, big, false);
+  t.divider_lane_um2 = kv.number("divider_lane_um2", 0, big, false);
+  t.exp_lane_um2 = kv.number("exp_lane_um2", 0, big, false);
+  t.softmax_lane_um2 = kv.number("softmax_lane_um2", 0, big, false);
+  t.layernorm_lane_um2 = kv.number("layernorm_lane_um2", 0, big, false);
+  t.gelu_lane_um2 = kv.number("gelu_lane_um2", 0, big, false);
+  t.sram_um2_per_kib = kv.size_curve("sram_um2_per_kib");
+  kv.check_all_used();
+  return t;
 }
 
 namespace {
@@ -291,6 +311,11 @@ ArchConfig load_arch_config(const std::string& name_or_path) {
 EnergyTable load_energy_table(const std::string& name_or_path) {
   const auto [text, name] = config_source(name_or_path);
   return parse_energy_table(text, name);
+}
+
+AreaTable load_area_table(const std::string& name_or_path) {
+  const auto [text, name] = config_source(name_or_path);
+  return parse_area_table(text, name);
 }
 
 }  // namespace vt::hw

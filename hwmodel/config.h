@@ -68,12 +68,13 @@ struct ArchConfig {
   bool has_sparse_engine() const { return sparse_pe_rows > 0 && sparse_pe_cols > 0; }
 };
 
-// SRAM access energy as a function of the buffer's size: points (KiB, pJ per 64-bit access) of a
-// table (CACTI's), interpolated linearly in log(size) and log(energy) between points and
-// extrapolated along the end segments. A larger buffer costs more per access.
-struct SramEnergyCurve {
-  std::vector<std::pair<double, double>> points;  // increasing KiB
-  double pj_per_byte(double kib) const;
+// A quantity that depends on an SRAM's size (access energy, area per KiB): points (KiB, value) of
+// a table (CACTI's), interpolated linearly in log(size) and log(value) between points and
+// extrapolated along the end segments.
+struct SizeCurve {
+  std::vector<std::pair<double, double>> points;  // increasing KiB, positive values
+  double at(double kib) const;
+  double pj_per_byte(double kib) const { return at(kib) / 8.0; }  // energy curves are per 64-bit access
 };
 
 // Per-action energies in pJ (Timeloop/Accelergy style: counts of actions times a table).
@@ -81,7 +82,7 @@ struct EnergyTable {
   std::string source, path;
   int64_t operand_bits = 0;  // the width the arithmetic rows were chosen for
   double mac_pj = 0, predictor_mac_pj = 0, mul_pj = 0, add_pj = 0, div_pj = 0, exp_pj = 0;
-  SramEnergyCurve sram_read, sram_write;  // each buffer priced at its own size
+  SizeCurve sram_read, sram_write;  // pJ per 64-bit access; each buffer priced at its own size
   double dram_pj_per_byte = 0;
   double leakage_mw = 0;
 };
@@ -92,12 +93,23 @@ struct EnergyTable {
 enum class Unit;
 std::string physical_array(Unit u, const ArchConfig& arch);
 
+// Area per unit at one technology node (area-45nm.cfg), for resources and iso-area comparisons.
+struct AreaTable {
+  std::string source, path;
+  double mac16_um2 = 0, mac4_um2 = 0, sparse_pe_extra_um2 = 0;
+  double adder_lane_um2 = 0, divider_lane_um2 = 0, exp_lane_um2 = 0, softmax_lane_um2 = 0, layernorm_lane_um2 = 0,
+         gelu_lane_um2 = 0;
+  SizeCurve sram_um2_per_kib;
+};
+
 // `text` is the file's content and `path` names it in errors.
 ArchConfig parse_arch_config(const std::string& text, const std::string& path);
 EnergyTable parse_energy_table(const std::string& text, const std::string& path);
+AreaTable parse_area_table(const std::string& text, const std::string& path);
 // `name_or_path`: a shipped config's name (vitality, softmax-baseline, sanger, energy-45nm; the
 // files of hwmodel/configs/ are compiled into the program) or a path (anything with '/' or '.').
 ArchConfig load_arch_config(const std::string& name_or_path);
 EnergyTable load_energy_table(const std::string& name_or_path);
+AreaTable load_area_table(const std::string& name_or_path);
 
 }  // namespace vt::hw

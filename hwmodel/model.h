@@ -65,4 +65,20 @@ struct Report {
 Report evaluate(std::vector<HwOp> ops, const ArchConfig& arch, const EnergyTable& energy,
                 TimingMode mode = TimingMode::kDefault);
 
+// The part of a report's latency and dynamic energy that the ops selected by `pick` account for
+// (latency: their share of their segments' pipelined cycles, as `attributed_cycles`).
+struct PartTotals {
+  double cycles = 0, energy_pj = 0;
+};
+template <class Pick>
+PartTotals part_totals(const Report& r, Pick pick) {
+  PartTotals t;
+  for (size_t i = 0; i < r.ops.size(); ++i)
+    if (pick(r.ops[i])) {
+      t.cycles += r.attributed_cycles[i];
+      t.energy_pj += r.costs[i].energy_pj();
+    }
+  return t;
+}
+
 }  // namespace vt::hw

@@ -12,6 +12,7 @@
 #include "core/fileio.h"
 #include "core/json.h"
 #include "tests/apps/cli_util.h"
+#include "tests/svg_util.h"
 #include "tests/test_util.h"
 
 using vt::testing::run_cli;
@@ -36,42 +37,122 @@ TEST_CASE("vitality hw: a DeiT-Tiny forward pass on the ViTALiTy accelerator") {
   CHECK(csv.out.find("softmax-baseline") != std::string::npos);
 }
 
-TEST_CASE("vitality hw --compare: three accelerators, ratios and bar charts") {
+TEST_CASE("vitality hw --compare: resources, density, shares, bounds and ratios as JSON numbers; charts of the same") {
   TempDir dir("hw");
-  auto r = run_cli("hw --compare --threads 2 --output " + dir.path);
-  REQUIRE(r.exit_code == 0);
-  CHECK(r.out.find("vitality (taylor)") != std::string::npos);
-  CHECK(r.out.find("softmax-baseline (softmax)") != std::string::npos);
-  CHECK(r.out.find("sanger (sparse)") != std::string::npos);
+  auto r = run_cli("hw --compare --threads 2 --format json --output " + dir.path);
+  REQUIRE_MESSAGE(r.exit_code == 0, r.out);
+  const vt::Json j = vt::Json::parse(r.out);  // stdout is the JSON document alone
+  const auto& archs = j.find("architectures")->items();
+  REQUIRE(archs.size() == 3);
+  CHECK(archs[0].find("name")->as_string() == "vitality");
+  CHECK(archs[1].find("name")->as_string() == "softmax-baseline");
+  CHECK(archs[2].find("name")->as_string() == "sanger");
+  const std::vector<std::string> svg_bars = {};
+  for (const vt::Json& a : archs) {
+    CAPTURE(a.find("name")->as_string());
+    const vt::Json& res = *a.find("resources");
+    for (const char* k : {"pe", "predictor_pe", "sram_kib", "dram_gbps", "clock_hz", "area_mm2"})
+      CHECK(res.find(k)->is_number());
+    for (const char* k : {"density", "attention_share_latency", "attention_share_energy", "amdahl_bound"})
+      CHECK(a.find(k)->is_number());
+    for (const char* k : {"attention_latency", "attention_energy", "end_to_end_latency", "end_to_end_energy"})
+      CHECK(a.find("ratio_to_vitality")->find(k)->is_number());
+    const double share = a.find("attention_share_latency")->as_double();
+    CHECK(share > 0);
+    CHECK(share < 1);
+    CHECK(a.find("amdahl_bound")->as_double() == doctest::Approx(1 / (1 - share)));
+    const vt::Json& lat = *a.find("latency_us");
+    CHECK(lat.find("attention")->as_double() < lat.find("attention_layer")->as_double());
+    CHECK(lat.find("attention_layer")->as_double() < lat.find("end_to_end")->as_double());
+  }
+  // equal PEs and SRAM as shipped; SANGER also has its predictor, and more area
+  CHECK(archs[0].find("resources")->find("sram_kib")->as_double() ==
+        archs[2].find("resources")->find("sram_kib")->as_double());
+  CHECK(archs[2].find("resources")->find("predictor_pe")->as_double() == 4096);
+  CHECK(archs[0].find("ratio_to_vitality")->find("end_to_end_latency")->as_double() == 1.0);
+  // SANGER at the sourced default density, and saying where it comes from
+  CHECK(archs[2].find("density")->as_double() == doctest::Approx(0.1).epsilon(1e-3));
+  CHECK(archs[2].find("density_source")->as_string().find("ViTCoD") != std::string::npos);
+  CHECK(archs[0].find("density")->as_double() == 1.0);
+  // the bar chart draws the same totals as the JSON holds
+  const auto bars = vt::testing::svg_elements(vt::read_file(dir.path + "/compare_latency.svg"), "bar");
+  REQUIRE(bars.size() == 9);
+  for (size_t g = 0; g < 3; ++g) {
+    double total = 0;
+    for (size_t k = 0; k < 3; ++k) total += std::stod(bars[g * 3 + k].at("data-value"));
+    CHECK(total == doctest::Approx(archs[g].find("latency_us")->find("end_to_end")->as_double()).epsilon(1e-6));
+    CHECK(std::stod(bars[g * 3 + 1].at("data-value")) ==
+          doctest::Approx(archs[g].find("latency_us")->find("attention")->as_double()).epsilon(1e-6));
+  }
   const std::string csv = vt::read_file(dir.path + "/compare.csv");
   CHECK(std::count(csv.begin(), csv.end(), '\n') == 4);
-  for (const char* f : {"compare_latency.svg", "compare_energy.svg"}) {
-    const std::string svg = vt::read_file(dir.path + "/" + f);
-    CHECK(svg.rfind("<svg", 0) == 0);
-    CHECK(svg.find("attention core") != std::string::npos);
-  }
+  CHECK(vt::Json::parse(vt::read_file(dir.path + "/compare.json")).find("architectures")->size() == 3);
   CHECK(vt::file_size(dir.path + "/sanger_ops.csv") > 0);
+  // every op in the per-op JSON names the physical array it runs on: SANGER's sparse steps run on SA-General
+  auto ops = vt::Json::parse(run_cli("hw --attn sparse --density 0.2 --threads 2 --format json").out);
+  bool sparse_on_sa = false;
+  for (const vt::Json& op : ops.find("ops")->items())
+    sparse_on_sa |= op.find("unit")->as_string() == "sparse_engine" && op.find("array")->as_string() == "sa_general";
+  CHECK(sparse_on_sa);
 }
 
-TEST_CASE("vitality hw --sweep-tokens: Taylor attention grows linearly, softmax quadratically") {
+TEST_CASE(
+    "vitality hw: --density synthesises masks, --iso area scales the baselines, --sweep-density finds the break-even") {
+  TempDir dir("hw");
+  const vt::Json d = vt::Json::parse(run_cli("hw --compare --density 0.3 --threads 2 --format json").out);
+  CHECK(d.find("architectures")->items()[2].find("density")->as_double() == doctest::Approx(0.3).epsilon(1e-3));
+  const auto sparse = run_cli("hw --attn sparse --density 0.05 --threads 2");
+  REQUIRE(sparse.exit_code == 0);
+  CHECK(sparse.out.find("masks keep 5.0% of the attention scores") != std::string::npos);
+  CHECK(run_cli("hw --attn taylor --density 0.1").exit_code == 2);  // no mask to synthesise
+  CHECK(run_cli("hw --attn sparse --density 1.5").exit_code == 2);
+  // iso-area: every baseline within ViTALiTy's area, as large as fits
+  const vt::Json iso = vt::Json::parse(run_cli("hw --compare --iso area --threads 2 --format json").out);
+  const double area = iso.find("architectures")->items()[0].find("resources")->find("area_mm2")->as_double();
+  for (const vt::Json& a : iso.find("architectures")->items())
+    CHECK(a.find("resources")->find("area_mm2")->as_double() <= area + 1e-9);
+  CHECK(iso.find("architectures")->items()[2].find("resources")->find("pe")->as_double() < 1024);
+  // the sweep: every density for each predictor size, and the break-even density between the two
+  // sweep points where SANGER's attention energy crosses ViTALiTy's
+  auto r = run_cli("hw --sweep-density --threads 2 --output " + dir.path);
+  REQUIRE_MESSAGE(r.exit_code == 0, r.out);
+  const std::string csv = vt::read_file(dir.path + "/sweep_density.csv");
+  CHECK(std::count(csv.begin(), csv.end(), '\n') == 1 + 3 * 8);
+  const auto panels = vt::testing::svg_panels(vt::read_file(dir.path + "/sweep_density.svg"));
+  REQUIRE(panels.size() == 2);
+  REQUIRE(panels[1].markers.size() == 1);
+  const double even = panels[1].markers[0];
+  const auto& vit = panels[1].series[0];
+  const auto& sanger = panels[1].series[1];
+  size_t k = 0;
+  while (k + 1 < sanger.x.size() && sanger.x[k + 1] < even) ++k;
+  CHECK(sanger.y[k] <= vit.y[k] * 1.01);          // cheaper just below the break-even density
+  CHECK(sanger.y[k + 1] >= vit.y[k + 1] * 0.99);  // dearer just above it
+}
+
+TEST_CASE("vitality hw --sweep-tokens: Taylor attention grows linearly, softmax and SANGER's quadratically") {
   auto r = run_cli("hw --sweep-tokens --threads 2");
   REQUIRE(r.exit_code == 0);
-  // lines like "  785 -> 1765 tokens: softmax x4.9 (exponent 1.96), taylor x2.22 (exponent 0.99)"
+  // lines like "  785 -> 1765 tokens: taylor x2.23 (exponent 0.99), softmax x4.97 (exponent 1.98), sparse x4.60
+  // (exponent 1.88)"
+  auto exponent = [](const std::string& line, const std::string& kind) {
+    const size_t at = line.find(" " + kind + " x");
+    REQUIRE(at != std::string::npos);
+    return std::atof(line.c_str() + line.find("(exponent ", at) + 10);
+  };
   std::istringstream in(r.out);
   std::string line;
   int intervals = 0;
   while (std::getline(in, line)) {
-    const size_t s = line.find("(exponent "), t = line.rfind("(exponent ");
-    if (s == std::string::npos || s == t) continue;
-    const double soft = std::atof(line.c_str() + s + 10), tay = std::atof(line.c_str() + t + 10);
+    if (line.find(" tokens: ") == std::string::npos) continue;
     CAPTURE(line);
-    if (line.find("197 ->") == std::string::npos) {  // beyond 448 px, where fixed costs no longer hide the trend
-      CHECK(soft >= 1.85);
-      CHECK(soft <= 2.3);
-      CHECK(tay >= 0.9);
-      CHECK(tay <= 1.1);
-    }
     ++intervals;
+    if (line.find("197 ->") != std::string::npos) continue;  // fixed costs still hide the trend below 448 px
+    CHECK(exponent(line, "taylor") >= 0.9);
+    CHECK(exponent(line, "taylor") <= 1.1);
+    CHECK(exponent(line, "softmax") >= 1.85);
+    CHECK(exponent(line, "softmax") <= 2.3);
+    CHECK(exponent(line, "sparse") >= 1.5);  // the dense 4-bit predictor keeps SANGER quadratic
   }
   CHECK(intervals == 3);
 }

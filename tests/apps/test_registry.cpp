@@ -22,12 +22,16 @@ TEST_CASE("every registered attention kind is in every list derived from the reg
     for (const vt::vit::AttentionKindSpec& k : vt::vit::attention_kinds())
       CHECK(help.out.find(k.name + std::string(" = ")) != std::string::npos);
   }
-  // hw: each kind on its own accelerator
+  // hw: each kind on its own accelerator, and every kind that deploys as itself in --compare
+  const Json compare = Json::parse(run_cli("hw --compare --input-size 64 --threads 2 --format json").out);
+  std::string compared;
+  for (const Json& a : compare.find("architectures")->items()) compared += a.find("attention")->as_string() + " ";
   for (const vt::vit::AttentionKindSpec& k : vt::vit::attention_kinds()) {
     CAPTURE(k.name);
     const auto r = run_cli(std::string("hw --attn ") + k.name + " --input-size 64 --threads 2 --format json");
     REQUIRE_MESSAGE(r.exit_code == 0, r.out);
     CHECK(Json::parse(r.out).find("summary")->find("arch")->as_string() == k.accelerator);
+    if (!k.inference_kind) CHECK(compared.find(std::string(k.name) + " ") != std::string::npos);
   }
 }
 
