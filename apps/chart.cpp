@@ -58,8 +58,8 @@ std::string tick_label(double v) {
   if (v == 0) return "0";
   char buf[48];
   const double mag = std::fabs(v);
-  // fixed notation with the fewest decimals that read back v, between 1e-4 and 1e6; else %g
-  for (int decimals = 0; mag >= 1e-4 && mag < 1e6 && decimals <= 10; ++decimals) {
+  // fixed notation with the fewest decimals that read back v, between 1e-4 and 1e7; else %g
+  for (int decimals = 0; mag >= 1e-4 && mag < 1e7 && decimals <= 10; ++decimals) {
     std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
     if (std::fabs(std::strtod(buf, nullptr) - v) <= 1e-9 * mag) return buf;
   }
@@ -111,7 +111,7 @@ Axis nice_axis(double lo, double hi, int max_ticks, bool integer, bool log) {
 }
 
 std::string line_chart_svg(const std::vector<Panel>& panels, const std::string& title, const std::string& note) {
-  const double pw = 400, ph = 300, ml = 70, mr = 18, mt = 46, mb = 56;
+  const double pw = 400, ph = 306, ml = 70, mr = 18, mt = 52, mb = 56;
   const double width = std::max<double>(1, double(panels.size())) * pw;
   // the legend: one entry per group, in rows under the panels
   struct Entry {

@@ -91,15 +91,25 @@ Json resources_json(const hw::Resources& r) {
   return j;
 }
 
+// Width of the first column: the longest label.
+int label_width(const std::vector<Entry>& entries, bool with_kind) {
+  size_t w = 24;
+  for (const Entry& e : entries)
+    w = std::max(w, e.arch.name.size() + (with_kind ? std::string(e.kind->name).size() + 3 : 0));
+  return static_cast<int>(w);
+}
+
 std::string resources_text(const std::vector<Entry>& entries) {
-  std::string out = str_printf("%-18s %8s %14s %10s %9s %9s %9s\n", "accelerator", "MAC PEs", "predictor PEs",
+  const int w = label_width(entries, false);
+  std::string out = str_printf("%-*s %8s %14s %10s %9s %9s %9s\n", w, "accelerator", "MAC PEs", "predictor PEs",
                                "SRAM KiB", "DRAM GB/s", "clock GHz", "area mm2");
   for (const Entry& e : entries) {
     const hw::Resources& r = e.res;
     const std::string pred = r.predictor_pe ? str_cat(r.predictor_pe, " x ", r.predictor_bits, "-bit") : "-";
-    out += str_printf("%-18s %8lld %14s %10.0f %9.0f %9.2f %9.2f\n", e.arch.name.c_str(), static_cast<long long>(r.pe),
-                      pred.c_str(), r.sram_kib_ifmap + r.sram_kib_filter + r.sram_kib_ofmap, r.dram_gbps,
-                      r.clock_hz / 1e9, r.area_mm2);
+    out +=
+        str_printf("%-*s %8lld %14s %10.0f %9.0f %9.2f %9.2f\n", w, e.arch.name.c_str(), static_cast<long long>(r.pe),
+                   pred.c_str(), r.sram_kib_ifmap + r.sram_kib_filter + r.sram_kib_ofmap, r.dram_gbps, r.clock_hz / 1e9,
+                   r.area_mm2);
   }
   for (const Entry& e : entries) {
     std::string parts;
@@ -175,21 +185,22 @@ std::string entry_csv(const Entry& e, const Entry& v) {
 }
 
 std::string compare_text(const std::vector<Entry>& entries, const std::string& heading) {
+  const int w = label_width(entries, true);
   std::string out = heading + "\n" + resources_text(entries);
-  out += str_printf("\n%-32s %9s %9s %9s %9s %9s %9s %7s %7s %7s\n", "accelerator (attention)", "attn us", "attn uJ",
+  out += str_printf("\n%-*s %9s %9s %9s %9s %9s %9s %7s %7s %7s\n", w, "accelerator (attention)", "attn us", "attn uJ",
                     "layer us", "layer uJ", "total us", "total uJ", "attn %t", "attn %E", "bound");
   for (const Entry& e : entries)
     out +=
-        str_printf("%-32s %9.2f %9.3f %9.2f %9.3f %9.2f %9.3f %6.1f%% %6.1f%% %6.2fx\n",
+        str_printf("%-*s %9.2f %9.3f %9.2f %9.3f %9.2f %9.3f %6.1f%% %6.1f%% %6.2fx\n", w,
                    str_cat(e.arch.name, " (", e.kind->name, ")").c_str(), e.b.attention_us, e.b.attention_uj,
                    e.b.layer_us, e.b.layer_uj, e.b.total_us, e.b.total_uj, 100 * share(e.b.attention_us, e.b.total_us),
                    100 * share(e.b.attention_uj, e.b.total_uj), amdahl_bound(e));
   const Entry& v = entries[0];
   out += "\nViTALiTy's gain over each (time ratio / energy ratio; above 1: ViTALiTy faster or more frugal):\n";
-  out += str_printf("%-32s %20s %20s %20s\n", "", "attention only", "attention layer", "end to end");
+  out += str_printf("%-*s %20s %20s %20s\n", w, "", "attention only", "attention layer", "end to end");
   for (size_t i = 1; i < entries.size(); ++i) {
     const Entry& e = entries[i];
-    out += str_printf("%-32s %10.2fx / %6.2fx %10.2fx / %6.2fx %10.2fx / %6.2fx\n",
+    out += str_printf("%-*s %10.2fx / %6.2fx %10.2fx / %6.2fx %10.2fx / %6.2fx\n", w,
                       str_cat(e.arch.name, " (", e.kind->name, ")").c_str(), e.b.attention_us / v.b.attention_us,
                       e.b.attention_uj / v.b.attention_uj, e.b.layer_us / v.b.layer_us, e.b.layer_uj / v.b.layer_uj,
                       e.b.total_us / v.b.total_us, e.b.total_uj / v.b.total_uj);
