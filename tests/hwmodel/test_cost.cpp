@@ -2,6 +2,8 @@
 // compute with DRAM (hand-worked), the binding constraint and energy as actions x table.
 #include <doctest/doctest.h>
 
+#include <cmath>
+
 #include "hwmodel/cost.h"
 #include "hwmodel/sparse_engine.h"
 #include "hwmodel_test_util.h"
@@ -204,4 +206,53 @@ TEST_CASE("one counting rule: SANGER's SDDMM and SpMM on a dense mask move what 
   // and the energy of those bytes comes from the same buffers at the same sizes
   CHECK(sddmm.sram_pj == doctest::Approx(qk.sram_a_reads * 2 * e.sram_read.pj_per_byte(s.sram_kib_ifmap) +
                                          qk.sram_w_reads * 2 * e.sram_read.pj_per_byte(s.sram_kib_filter)));
+}
+
+TEST_CASE("partial sums and SRAM energy per buffer, worked by hand for each dataflow") {
+  // An 8 x 8 x 8 GEMM (M = N = K = 8) on a 4 x 4 array, 16-bit operands, 32-bit partial sums,
+  // operands on chip. Buffers sized at points of the CACTI table, so the prices are its entries:
+  // ifmap 64 KiB (read 21.2 pJ / 8 B), filter 32 KiB (read 17.0 / 8), ofmap 8 KiB (read 6.05 / 8,
+  // write 7.41 / 8).
+  const ArchConfig a = arch_with("vitality", {{"sa_general_rows", "4"},
+                                              {"sa_general_cols", "4"},
+                                              {"sa_diag_rows", "4"},
+                                              {"sram_kib_ifmap", "64"},
+                                              {"sram_kib_filter", "32"},
+                                              {"sram_kib_ofmap", "8"}});
+  const EnergyTable e = energy45();
+  HwOp g;
+  g.name = "gemm";
+  g.kind = OpKind::kGemm;
+  g.unit = Unit::kSaGeneral;
+  g.M = g.N = g.K = 8;
+  struct Want {
+    const char* dataflow;
+    double a_reads, w_reads, writes_out, writes_psum, psum_reads;  // elements
+  };
+  // OS: A re-read per column fold (2), W per row fold (2); psums stay in the PE registers.
+  // WS: A per column fold (2), W once; 2 K folds: each output written twice (once as a partial
+  //     sum), the partial read back once.  IS: A once, W per column fold (2); outputs as WS.
+  const Want wants[] = {{"os", 8 * 8 * 2, 8 * 8 * 2, 64, 0, 0},
+                        {"ws", 8 * 8 * 2, 8 * 8, 64, 64, 64},
+                        {"is", 8 * 8, 8 * 8 * 2, 64, 64, 64}};
+  for (const Want& w : wants) {
+    CAPTURE(w.dataflow);
+    ArchConfig arch = a;
+    arch.sa_general.dataflow = w.dataflow[0] == 'o'   ? Dataflow::kOS
+                               : w.dataflow[0] == 'w' ? Dataflow::kWS
+                                                      : Dataflow::kIS;
+    const OpCost c = cost_op(g, arch, e, TimingMode::kDefault);
+    CHECK(c.sram_reads[kIfmap] == w.a_reads * 2);
+    CHECK(c.sram_reads[kFilter] == w.w_reads * 2);
+    CHECK(c.sram_writes[kOfmap] == w.writes_out * 2 + w.writes_psum * 4);
+    CHECK(c.sram_reads[kOfmap] == w.psum_reads * 4);
+    const double pj = w.a_reads * 2 * 21.2 / 8 + w.w_reads * 2 * 17.0 / 8 + w.psum_reads * 4 * 6.05 / 8 +
+                      (w.writes_out * 2 + w.writes_psum * 4) * 7.41 / 8;
+    CHECK(c.sram_pj == doctest::Approx(pj));
+  }
+  // Between table points the price is interpolated log-log: at the geometric mean of 8 and 16 KiB
+  // it is the geometric mean of their prices (6.05 and 8.91 pJ per 64 bits).
+  CHECK(e.sram_read.pj_per_byte(16) == doctest::Approx(8.91 / 8));
+  CHECK(e.sram_read.pj_per_byte(std::sqrt(8.0 * 16)) == doctest::Approx(std::sqrt(6.05 * 8.91) / 8));
+  CHECK(e.sram_read.pj_per_byte(640) > e.sram_read.pj_per_byte(256));  // a bigger buffer costs more per access
 }

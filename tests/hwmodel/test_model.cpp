@@ -200,3 +200,28 @@ TEST_CASE(
   const Report two = evaluate(w.ops, arch_with("sanger", {{"sparse_engine_array", "own"}}), energy45());
   CHECK(two.cycles < on_array);
 }
+
+TEST_CASE("changing only the attention kind changes only the attention ops' costs") {
+  // The same model, weights and accelerator (softmax-baseline has every unit both kinds use):
+  // every op outside the attention core costs exactly the same.
+  const ArchConfig arch = load_arch_config("softmax-baseline");
+  const Report soft = evaluate(tiny("softmax").ops, arch, energy45()),
+               tay = evaluate(tiny("taylor").ops, arch, energy45());
+  std::vector<size_t> a_ops, b_ops;  // the ops outside the attention core, in order
+  for (size_t i = 0; i < soft.ops.size(); ++i)
+    if (!soft.ops[i].attention) a_ops.push_back(i);
+  for (size_t i = 0; i < tay.ops.size(); ++i)
+    if (!tay.ops[i].attention) b_ops.push_back(i);
+  REQUIRE(a_ops.size() == b_ops.size());
+  size_t compared = 0;
+  for (size_t k = 0; k < a_ops.size(); ++k) {
+    const OpCost &a = soft.costs[a_ops[k]], &b = tay.costs[b_ops[k]];
+    CAPTURE(tay.ops[b_ops[k]].name);
+    CHECK(soft.ops[a_ops[k]].name == tay.ops[b_ops[k]].name);
+    CHECK(a.cycles == b.cycles);
+    CHECK(a.energy_pj() == b.energy_pj());
+    CHECK(a.dram_read_bytes + a.dram_write_bytes == b.dram_read_bytes + b.dram_write_bytes);
+    ++compared;
+  }
+  CHECK(compared > 20);
+}
