@@ -52,8 +52,32 @@ ArgParser::ArgParser(std::string command, std::string summary)
 void ArgParser::push(Option opt) {
   opt.name = canonical_flag(opt.name);
   VT_ASSERT(!find(opt.name));
+  opt.group = group_;
   options_.push_back(std::move(opt));
 }
+
+void ArgParser::group(const std::string& title) {
+  group_ = title;
+  if (std::find(groups_.begin(), groups_.end(), title) == groups_.end()) groups_.push_back(title);
+}
+
+void ArgParser::default_text(const std::string& name, const std::string& text) {
+  Option* o = find(canonical_flag(name));
+  VT_ASSERT(o);
+  o->default_text = text;
+}
+
+void ArgParser::value_hint(const std::string& name, const std::string& hint) {
+  Option* o = find(canonical_flag(name));
+  VT_ASSERT(o);
+  o->value_hint = hint;
+}
+
+void ArgParser::epilogue(const std::string& text) {
+  if (epilogue_.find(text) == std::string::npos) epilogue_ += "\n" + text;
+}
+
+std::string ArgParser::spelled(const std::string& name) const { return (name.size() == 1 ? "-" : "--") + name; }
 
 void ArgParser::add(const std::string& name, std::string* target, const std::string& help) {
   push({name, help, "TEXT", target->empty() ? "" : *target, 1,
@@ -171,9 +195,12 @@ bool ArgParser::parse(int argc, char** argv, int first) {
         positional_->push_back(arg);
         continue;
       }
-      throw UsageError(str_cat(command_, ": unexpected argument '", arg, "'"));
+      throw UsageError(str_cat("unexpected argument '", arg, "'"));
     }
     std::string name = arg.substr(2), inline_value;
+    const std::string typed = argv[i][0] == '-' && argv[i][1] != '-'
+                                  ? arg.substr(1)
+                                  : std::string(argv[i]).substr(0, std::string(argv[i]).find('='));  // as written
     const size_t eq = name.find('=');
     const bool has_inline = eq != std::string::npos;
     if (has_inline) {
@@ -188,7 +215,7 @@ bool ArgParser::parse(int argc, char** argv, int first) {
       negated = opt && opt->is_bool;
       if (!negated) opt = nullptr;
     }
-    if (!opt) throw UsageError(str_cat(command_, ": unknown flag --", name, " (see ", command_, " --help)"));
+    if (!opt) throw UsageError(str_cat("unknown flag ", spelled(name), " (see vitality ", command_, " --help)"));
     opt->seen = true;
     if (opt->is_bool) {
       if (has_inline)
@@ -199,29 +226,84 @@ bool ArgParser::parse(int argc, char** argv, int first) {
     std::vector<std::string> values;
     if (has_inline) values.push_back(inline_value);
     while (static_cast<int>(values.size()) < opt->nargs) {
-      if (i + 1 >= argc) throw UsageError(str_cat("--", opt->name, " needs ", opt->nargs, " value(s)"));
+      if (i + 1 >= argc)
+        throw UsageError(str_cat(typed, " needs ", opt->nargs == 1 ? "a value" : str_cat(opt->nargs, " values")));
+      const std::string next = argv[i + 1];
+      // "--epochs", "-b": a flag, not a value (negative numbers such as -1 or -.5 stay values)
+      const bool looks_like_flag =
+          next.size() >= 2 && next[0] == '-' && (next[1] == '-' || std::isalpha(static_cast<unsigned char>(next[1])));
+      if (looks_like_flag)
+        throw UsageError(str_cat(typed, " needs a value, but the next argument is the flag ", next, " (write ", typed,
+                                 "=", next, " if that is the value)"));
       values.push_back(argv[++i]);
     }
-    opt->set(values);
+    try {
+      opt->set(values);
+    } catch (const UsageError& e) {  // name the flag as it was typed (-b, --num_workers), not canonically
+      const std::string canonical = "--" + opt->name, what = e.what();
+      if (typed == canonical || what.rfind(canonical + ":", 0) != 0) throw;
+      throw UsageError(typed + what.substr(canonical.size()));
+    }
   }
   return true;
 }
 
 std::string ArgParser::help() const {
+  constexpr size_t kWidth = 110, kColumn = 32;  // the help text starts at kColumn
+  // words of `text` wrapped to lines of at most kWidth - kColumn characters
+  auto wrap = [&](const std::string& text) {
+    std::vector<std::string> lines(1);
+    std::istringstream words(text);
+    std::string w;
+    while (words >> w) {
+      if (!lines.back().empty() && lines.back().size() + 1 + w.size() > kWidth - kColumn) lines.emplace_back();
+      lines.back() += (lines.back().empty() ? "" : " ") + w;
+    }
+    return lines;
+  };
   std::ostringstream os;
-  os << "usage: vitality " << command_ << " [flags]" << (positional_ ? " " + positional_name_ + "..." : "") << "\n\n"
-     << summary_ << "\n\n";
-  if (positional_) os << "  " << positional_name_ << "\n      " << positional_help_ << "\n";
-  for (const Option& o : options_) {
-    std::string head = "--" + o.name;
-    if (o.is_bool) head += " / --no-" + o.name;
-    else if (!o.value_hint.empty()) head += " " + o.value_hint;
-    os << "  " << head << "\n      " << o.help;
-    if (!o.default_text.empty()) os << " [default: " << o.default_text << "]";
-    os << "\n";
+  os << "usage: vitality " << command_ << " [flags]" << (positional_ ? " " + positional_name_ + "..." : "") << "\n\n";
+  {  // the summary, wrapped at kWidth
+    std::istringstream words(summary_);
+    std::string w, line;
+    while (words >> w) {
+      if (!line.empty() && line.size() + 1 + w.size() > kWidth) {
+        os << line << "\n";
+        line.clear();
+      }
+      line += (line.empty() ? "" : " ") + w;
+    }
+    os << line << "\n";
   }
-  for (auto& [alias, real] : aliases_) os << "  --" << alias << "\n      alias of --" << real << "\n";
-  os << "  Hyphens and underscores in flag names are interchangeable (--output_dir = --output-dir).\n";
+  if (positional_)
+    os << "\n  " << positional_name_
+       << std::string(kColumn > positional_name_.size() + 2 ? kColumn - positional_name_.size() - 2 : 1, ' ')
+       << positional_help_ << "\n";
+  std::vector<std::string> groups = groups_;
+  if (groups.empty() || std::any_of(options_.begin(), options_.end(), [](const Option& o) { return o.group.empty(); }))
+    groups.insert(groups.begin(), "");
+  for (const std::string& g : groups) {
+    os << "\n" << (g.empty() ? "flags" : g) << ":\n";
+    for (const Option& o : options_) {
+      if (o.group != g) continue;
+      std::string head = "  --" + o.name;
+      for (const auto& [alias, real] : aliases_)
+        if (real == o.name) head += ", " + spelled(alias);
+      if (o.is_bool) head += " / --no-" + o.name;
+      else if (!o.value_hint.empty()) head += " " + o.value_hint;
+      std::string text = o.help;
+      if (!o.default_text.empty()) text += " (default: " + o.default_text + ")";
+      const std::vector<std::string> lines = wrap(text);
+      if (head.size() + 2 <= kColumn) {
+        os << head << std::string(kColumn - head.size(), ' ') << lines[0] << "\n";
+      } else {
+        os << head << "\n" << std::string(kColumn, ' ') << lines[0] << "\n";
+      }
+      for (size_t k = 1; k < lines.size(); ++k) os << std::string(kColumn, ' ') << lines[k] << "\n";
+    }
+  }
+  os << epilogue_;
+  os << "\nHyphens and underscores in flag names are interchangeable (--output_dir = --output-dir).\n";
   return os.str();
 }
 

@@ -1,7 +1,10 @@
 // Command-line flags for the vitality subcommands, argparse-style: `--name value` or
 // `--name=value`, hyphen and underscore spellings of a name are the same flag (deit writes
-// --output_dir and --batch-size), booleans take --name / --no-name, unknown flags and bad values
-// are errors that say what is allowed. Each flag writes straight into a settings struct field.
+// --output_dir and --batch-size), one-letter aliases are written `-b`, booleans take --name /
+// --no-name, unknown flags and bad values are errors that say what is allowed. A value that looks
+// like a flag (`--output_dir --epochs 3`) is refused, naming the flag that wanted a value; write
+// `--output_dir=--epochs` if that is really the value. Each flag writes straight into a settings
+// struct field. --help lists the flags by group (deit's parser groups them), one line each.
 #pragma once
 
 #include <functional>
@@ -35,7 +38,16 @@ class ArgParser {
   void add_flag(const std::string& name, bool* target, const std::string& help);  // --x / --no-x
   // A flag that sets something else when present (e.g. --vitality sets --attn vitality).
   void add_action(const std::string& name, std::function<void()> action, const std::string& help);
-  void add_alias(const std::string& alias, const std::string& name);  // --crop-pct -> --eval-crop-ratio
+  // --crop-pct -> --eval-crop-ratio; a one-letter alias is spelled -b on the command line.
+  void add_alias(const std::string& alias, const std::string& name);
+  // The flags added from now on belong to this --help group ("model", "optimizer", ...).
+  void group(const std::string& title);
+  // What --help shows as the default of `name` when the raw value would mislead ("all cores").
+  void default_text(const std::string& name, const std::string& text);
+  // The placeholder --help shows for `name`'s value ("FILE", "DIR"; the default is TEXT, N or X).
+  void value_hint(const std::string& name, const std::string& hint);
+  // Text printed after the flags in --help (added once: a repeated text is kept once).
+  void epilogue(const std::string& text);
   void positional(const std::string& name, std::vector<std::string>* target, const std::string& help);
 
   // Parses argv[first..argc). Throws UsageError; returns false when --help was printed.
@@ -54,7 +66,9 @@ class ArgParser {
     bool is_bool = false;
     bool* bool_target = nullptr;
     bool seen = false;
+    std::string group{};  // the --help section (set by push from the current group)
   };
+  std::string spelled(const std::string& name) const;  // "--batch-size", or "-b" for a one-letter alias
   Option* find(const std::string& name);
   const Option* find(const std::string& name) const;
   void push(Option opt);
@@ -62,7 +76,8 @@ class ArgParser {
   std::string command_, summary_;
   std::vector<Option> options_;
   std::vector<std::pair<std::string, std::string>> aliases_;
-  std::string positional_name_, positional_help_;
+  std::string positional_name_, positional_help_, group_, epilogue_;
+  std::vector<std::string> groups_;
   std::vector<std::string>* positional_ = nullptr;
 };
 

@@ -35,7 +35,7 @@ using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 struct BenchArgs {
-  std::string model = "deit_tiny_patch16_224", attn = "softmax", bench = "both";
+  std::string model = "deit_tiny_patch16_224", attn = "softmax", bench = "both", device = "cpu";
   int batch_size = 32, input_size = 0, threads = 0, warm = 3, iters = 10, num_classes = 1000;
   std::string results_file, results_format = "csv";
   bool profile = false;
@@ -185,23 +185,36 @@ int run_bench(int argc, char** argv) {
       "bench",
       "Inference and training throughput of a DeiT with timm's benchmark columns, against OpenBLAS's rate on the "
       "model's own GEMM shapes.");
+  p.group("model");
   p.add("model", &a.model, "registry model (deit_tiny_patch16_224, deit_small_patch16_224, deit_base_patch16_224)");
+  p.value_hint("model", "NAME");
   add_attention_flag(p, &a.attn, "attention kind");
+  p.group("benchmark");
   p.add_choice("bench", &a.bench, {"inference", "train", "both"}, "what to time");
   p.add("batch-size", &a.batch_size, "images per step");
   p.add_alias("b", "batch-size");
-  p.add("input-size", &a.input_size, "image size in pixels (default: the model's)");
+  p.add("input-size", &a.input_size, "image size in pixels");
+  p.default_text("input-size", "the model's");
   p.add_alias("img-size", "input-size");
   p.add("num-classes", &a.num_classes, "classifier outputs");
-  p.add("threads", &a.threads, "threads for OpenMP and OpenBLAS (0 = all cores)");
+  p.group("run");
+  p.add("threads", &a.threads, "threads for OpenMP and OpenBLAS");
+  p.default_text("threads", "all cores");
+  p.add("device", &a.device, "cpu (vitality runs on CPUs)");
+  p.value_hint("device", "cpu");
+  p.group("benchmark");
   p.add("num-warm-iter", &a.warm, "untimed steps first");
   p.add("num-bench-iter", &a.iters, "timed steps");
   p.add("results-file", &a.results_file, "write the results row here");
+  p.value_hint("results-file", "FILE");
   p.add_choice("results-format", &a.results_format, {"csv", "json"}, "format of --results-file");
-  p.add("sparse-threshold", &a.sparse_threshold,
-        "sparse/vitality: keep predicted probabilities above this (sets the attention density; default: the model's)");
+  p.group("model");
+  p.add("sparse-threshold", &a.sparse_threshold, "masked kinds: keep predicted probabilities above this (the density)");
+  p.default_text("sparse-threshold", "the model's, 0.002");
+  p.group("benchmark");
   p.add_flag("profile", &a.profile, "time every op and backward closure (train steps when --bench both)");
   if (!p.parse(argc, argv, 2)) return 0;
+  check_device(a.device);
   if (a.batch_size < 1 || a.iters < 1 || a.warm < 0 || a.num_classes < 1 || a.input_size < 0)
     throw UsageError("--batch-size, --num-bench-iter and --num-classes must be positive, --num-warm-iter not negative");
   if (a.sparse_threshold >= 1) throw UsageError("--sparse-threshold must lie in [0, 1)");

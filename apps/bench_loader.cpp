@@ -195,19 +195,24 @@ int run_bench_loader(int argc, char** argv) {
   int images = 0, classes = 10, width = 500, height = 375, steps = 10, worker_nice = 0;
   bool keep = false;
   ArgParser args("bench-loader", "Data-loader throughput and the model's data wait with DeiT training steps.");
-  args.add("data-path", &a.data_path, "an ImageFolder root with a train split (default: synthesise JPEGs)");
+  args.add("data-path", &a.data_path, "an ImageFolder root with a train split");
+  args.value_hint("data-path", "DIR");
+  args.default_text("data-path", "synthesised JPEGs");
   args.add("model", &a.model, "model to train (a registry name)");
+  args.value_hint("model", "NAME");
   args.add("input-size", &a.input_size, "image size fed to the model");
   args.add("batch-size", &a.batch_size, "images per step");
   args.add("steps", &steps, "timed training steps (and loader-only batches)");
   args.add("num-workers", &a.num_workers, "loader worker threads");
-  args.add("threads", &a.threads, "threads for OpenMP and OpenBLAS (0 = all cores)");
-  args.add("images", &images, "synthetic images to write (default: enough for the steps)");
+  args.add("threads", &a.threads, "threads for OpenMP and OpenBLAS");
+  args.default_text("threads", "all cores");
+  args.add("images", &images, "synthetic images to write");
+  args.default_text("images", "enough for the steps");
   args.add("classes", &classes, "synthetic classes");
   args.add("width", &width, "synthetic image width");
   args.add("height", &height, "synthetic image height");
   args.add_flag("keep", &keep, "keep the synthetic folder (its path is printed)");
-  args.add("worker-nice", &worker_nice, "nice value of the loader workers (0 = same priority as the model)");
+  args.add("worker-nice", &worker_nice, "nice value of the loader workers (0: the model's priority)");
   if (!args.parse(argc, argv, 2)) return 0;
   if (steps < 2) throw UsageError("--steps must be at least 2");
   if (classes < 1 || width < 8 || height < 8)

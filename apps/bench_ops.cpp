@@ -78,13 +78,14 @@ struct GemmCase {
 }  // namespace
 
 int run_bench_ops(int argc, char** argv) {
-  int threads = hardware_threads(), repeat = 15;
+  int threads = 0, repeat = 15;
   ArgParser args("bench-ops", "Micro-benchmarks of core kernels against raw BLAS and copy bandwidth.");
   args.add("threads", &threads, "threads for OpenMP and OpenBLAS");
+  args.default_text("threads", "all cores");
   args.add("repeat", &repeat, "timed repetitions per case (the median is reported)");
   if (!args.parse(argc, argv, 2)) return 0;
   if (repeat < 1) throw UsageError("--repeat must be at least 1");
-  set_num_threads(threads);
+  set_num_threads(threads > 0 ? threads : hardware_threads());
   Generator gen(0);
   std::printf("bench-ops: %d threads, %s\n\n", num_threads(), blas_info().c_str());
 

@@ -191,4 +191,14 @@ LoadedModel load_model(const std::string& path, const std::string& model_name, c
   return m;
 }
 
+std::string describe_model(const std::string& path, const LoadedModel& m) {
+  const data::TransformConfig& t = m.transform;
+  const bool sparse_kept = !m.model->blocks.empty() && m.model->blocks[0].attn.eval_sparse;
+  const char* evaluated = sparse_kept ? m.model->cfg.attn.c_str() : m.model->attention().deployed().name;
+  return str_printf("%s: %s attention (evaluated as %s), %d px, resize %d px then center crop (ratio %g, %s)",
+                    path.c_str(), m.model->cfg.attn.c_str(), evaluated, t.input_size,
+                    static_cast<int>(std::floor(t.input_size / t.crop_ratio)), t.crop_ratio,
+                    t.eval_interpolation == data::Interpolation::kBicubic ? "bicubic" : "bilinear");
+}
+
 }  // namespace vt::apps

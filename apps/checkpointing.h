@@ -53,4 +53,9 @@ LoadedModel load_model(const std::string& path);
 // model `model_name` with the class count read from head.weight and ImageNet preprocessing.
 LoadedModel load_model(const std::string& path, const std::string& model_name, const std::string& attn);
 
+// One line for eval and predict: the file, the attention kind it runs (and the kind it is evaluated
+// as), and the preprocessing: "W.safetensors: taylor attention (evaluated as taylor), 224 px,
+// resize 256 px then center crop (ratio 0.875, bicubic)".
+std::string describe_model(const std::string& path, const LoadedModel& m);
+
 }  // namespace vt::apps

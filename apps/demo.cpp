@@ -16,7 +16,7 @@
 namespace vt::apps {
 
 int run_demo(int argc, char** argv) {
-  int steps = 400, hidden = 64, points = 100, threads = hardware_threads();
+  int steps = 400, hidden = 64, points = 100, threads = 0;
   double lr = 0.5;
   int64_t seed = 0;
   ArgParser args("demo", "Fit a small MLP to three spirals and print the loss as it falls.");
@@ -26,10 +26,11 @@ int run_demo(int argc, char** argv) {
   args.add("lr", &lr, "learning rate (SGD, momentum 0.9)");
   args.add("seed", &seed, "random seed");
   args.add("threads", &threads, "threads for OpenMP and OpenBLAS");
+  args.default_text("threads", "all cores");
   if (!args.parse(argc, argv, 2)) return 0;
   if (steps < 1 || hidden < 1 || points < 1 || lr <= 0)
     throw UsageError("--steps, --hidden, --points and --lr must be positive");
-  set_num_threads(threads);
+  set_num_threads(threads > 0 ? threads : hardware_threads());
   Generator gen(static_cast<uint64_t>(seed));
 
   // Data: class c's points lie on an arm r -> angle 4c + 4r, with noise.

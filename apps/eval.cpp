@@ -5,6 +5,7 @@
 #include "apps/checkpointing.h"
 #include "apps/commands.h"
 #include "apps/engine.h"
+#include "apps/preflight.h"
 #include "core/fileio.h"
 #include "core/threads.h"
 
@@ -14,32 +15,59 @@ int run_eval(int argc, char** argv) {
   TrainArgs a;
   std::string checkpoint, results_file, results_format;
   ArgParser p("eval", "Evaluate a checkpoint: prints '* Acc@1 .. Acc@5 .. loss ..' as deit does.");
+  p.group("model");
   p.add("checkpoint", &checkpoint, "weights (.safetensors) written by vitality train, or timm's deit_* with --model");
+  p.value_hint("checkpoint", "FILE");
   p.add_alias("resume", "checkpoint");
   p.add("model", &a.model, "architecture for weights without a model card (timm's published files)");
-  p.add("data-path", &a.data_path, "dataset root (none: Fashion-MNIST)");
-  p.add_choice("data-set", &a.data_set, {"IMNET", "TINYIMNET", "FMNIST"}, "dataset kind");
+  p.add_alias("m", "model");
+  p.value_hint("model", "NAME");
+  p.default_text("model", "the file's model card");
+  add_attention_flag(p, &a.attn, "run the model with this attention kind");
+  p.default_text("attn", "the checkpoint's");
+  p.add_flag("eval-sparse", &a.eval_sparse, "vitality: keep the sparse part (shows what dropping it costs)");
+  p.group("data");
+  p.add("data-path", &a.data_path, "dataset root");
+  p.value_hint("data-path", "DIR");
+  p.default_text("data-path", "Fashion-MNIST in /usr/share/datasets/fashion-mnist");
+  p.add_choice("data-set", &a.data_set, {"IMNET", "TINYIMNET", "FMNIST"}, "dataset kind (IMNET: any ImageFolder)");
+  p.default_text("data-set", "IMNET with --data-path, else FMNIST");
   p.add("val-split", &a.val_split, "validation folder name");
   p.add("class-map", &a.class_map, "class subset file (as in training)");
-  p.add("batch-size", &a.batch_size, "batch size (evaluation uses 1.5 x this, as deit)");
-  p.add("num_workers", &a.num_workers, "data loading threads");
-  p.add("threads", &a.threads, "compute threads (0 = all cores)");
-  p.add("eval-crop-ratio", &a.eval_crop_ratio, "override the checkpoint's crop ratio");
+  p.value_hint("class-map", "FILE");
+  p.add("eval-crop-ratio", &a.eval_crop_ratio, "resize to input-size / ratio, then center crop");
+  p.default_text("eval-crop-ratio", "the checkpoint's");
   p.add_alias("crop-pct", "eval-crop-ratio");
-  add_attention_flag(p, &a.attn, "override the attention kind");
-  p.add_flag("eval-sparse", &a.eval_sparse, "vitality: keep the sparse part (shows what dropping it costs)");
-  p.add("results-file", &results_file, "write timm's results columns to this file");
-  p.add_choice("results-format", &results_format, {"", "csv", "json"}, "results file format (default: by extension)");
+  p.add("num_workers", &a.num_workers, "data loading threads");
   p.add_flag("strict", &a.strict, "stop at the first unreadable file");
+  p.group("run");
+  p.add("batch-size", &a.batch_size, "batch size (evaluation uses 1.5 x this, as deit)");
+  p.add_alias("b", "batch-size");
+  p.add("threads", &a.threads, "compute threads");
+  p.default_text("threads", "all cores");
+  p.add("device", &a.device, "cpu (vitality runs on CPUs)");
+  p.value_hint("device", "cpu");
+  p.add("results-file", &results_file, "write timm's results columns to this file");
+  p.value_hint("results-file", "FILE");
+  p.add_choice("results-format", &results_format, {"", "csv", "json"}, "results file format");
+  p.default_text("results-format", "by the file's extension");
   if (!p.parse(argc, argv, 2)) return 0;
-  if (checkpoint.empty()) throw UsageError("eval: --checkpoint FILE is required");
+  check_device(a.device);
+  if (p.was_set("eval-crop-ratio") && !(a.eval_crop_ratio > 0 && a.eval_crop_ratio <= 1))
+    throw UsageError(str_cat("--eval-crop-ratio ", a.eval_crop_ratio, " must lie in (0, 1]"));
+  if (checkpoint.empty()) throw UsageError("--checkpoint FILE is required");
+  require_file("checkpoint", checkpoint);
+  if (!a.data_path.empty()) require_dir("data-path", a.data_path);
+  if (!a.class_map.empty()) require_file("class-map", a.class_map);
   set_num_threads(a.threads > 0 ? a.threads : hardware_threads());
   LoadedModel m = load_model(checkpoint, p.was_set("model") ? a.model : "", p.was_set("attn") ? a.attn : "");
   for (vit::Block& b : m.model->blocks) b.attn.eval_sparse = a.eval_sparse;
   if (a.data_path.empty() && !p.was_set("data-set")) a.data_set = "FMNIST";
   a.input_size = m.transform.input_size;
   a.in_chans = m.transform.in_chans;
-  if (!p.was_set("eval-crop-ratio")) a.eval_crop_ratio = m.transform.crop_ratio;
+  if (p.was_set("eval-crop-ratio")) m.transform.crop_ratio = a.eval_crop_ratio;
+  a.eval_crop_ratio = m.transform.crop_ratio;
+  std::printf("%s\n", describe_model(checkpoint, m).c_str());
   const Datasets ds = load_datasets(a, /*need_train=*/false);
   std::printf("%s", ds.summary.c_str());
   VT_CHECK(ds.val->num_classes() == m.model->cfg.num_classes, "the checkpoint has ", m.model->cfg.num_classes,

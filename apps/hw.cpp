@@ -11,6 +11,7 @@
 #include "apps/commands.h"
 #include "apps/hw.h"
 #include "apps/hw_run.h"
+#include "apps/preflight.h"
 #include "apps/train_args.h"
 #include "core/autograd.h"
 #include "core/fileio.h"
@@ -198,26 +199,48 @@ int run_hw(int argc, char** argv) {
   ArgParser p(
       "hw",
       "Cycles, latency, traffic and energy of a DeiT forward pass on the ViTALiTy accelerator and its baselines.");
+  p.group("workload");
   p.add("model", &a.model, "registry model (deit_tiny_patch16_224, deit_small_patch16_224, deit_base_patch16_224)");
+  p.value_hint("model", "NAME");
   add_attention_flag(p, &a.attn, "attention kind to trace");
-  p.add("arch", &a.arch, "accelerator: vitality, softmax-baseline, sanger or a .cfg file (default: the kind's own)");
+  p.group("accelerator");
+  p.add("arch", &a.arch, "accelerator: vitality, softmax-baseline, sanger or a .cfg file");
+  p.value_hint("arch", "NAME|FILE");
+  p.default_text("arch", "the attention kind's own");
   p.add("energy", &a.energy, "energy table: energy-45nm or a .cfg file");
+  p.value_hint("energy", "NAME|FILE");
   p.add("area", &a.area, "area table: area-45nm or a .cfg file (resources and --iso area)");
-  p.add("input-size", &a.input_size, "image size in pixels (default: the model's)");
+  p.value_hint("area", "NAME|FILE");
+  p.group("workload");
+  p.add("input-size", &a.input_size, "image size in pixels");
+  p.default_text("input-size", "the model's");
   p.add("checkpoint", &a.checkpoint, "weights to trace (trained masks for the sparse kinds)");
-  p.add("image", &a.image, "an image to trace (default: a random N(0,1) input)");
+  p.value_hint("checkpoint", "FILE");
+  p.add("image", &a.image, "an image to trace");
+  p.default_text("image", "a random N(0,1) input");
+  p.value_hint("image", "FILE");
   p.add("workload", &a.workload, "a GEMM table (name,M,N,K[,batch]) instead of a model");
+  p.value_hint("workload", "FILE");
+  p.group("output");
   p.add_choice("format", &a.format, {"text", "csv", "json"}, "output format on stdout");
   p.add("output", &a.output, "directory for ops.csv, layers.csv, summary.csv, report.json (and charts)");
+  p.value_hint("output", "DIR");
+  p.group("accelerator");
   p.add_choice("mode", &a.mode, {"default", "scalesim-v2"},
                "systolic timing: ours, or SCALE-Sim v2's reported numbers");
-  p.add("sparse-threshold", &a.sparse_threshold, "sparse kinds: keep scores whose predicted probability exceeds this");
-  p.add("density", &a.density,
-        "sparse kinds: synthetic masks of this mean density in (0, 1] instead of the traced ones");
+  p.group("masks (sparse kinds)");
+  p.add("sparse-threshold", &a.sparse_threshold, "masked kinds: keep scores whose predicted probability exceeds this");
+  p.default_text("sparse-threshold", "the checkpoint's, else 0.002");
+  p.add("density", &a.density, "masked kinds: synthetic masks of this mean density in (0, 1]");
+  p.default_text("density", "the traced masks; --compare: 0.1");
   p.add("density-spread", &a.density_spread, "sigma of the synthetic masks' log-normal spread of kept entries per row");
   p.add("seed", &a.seed, "seed of the random weights, input and synthetic masks");
-  p.add("threads", &a.threads, "threads for tracing the forward pass (0 = all cores)");
+  p.group("run");
+  p.add("threads", &a.threads, "threads for tracing the forward pass");
+  p.default_text("threads", "all cores");
+  p.group("output");
   p.add_flag("ops", &a.ops, "text format: also print the per-op table");
+  p.group("comparisons");
   p.add_flag("compare", &a.compare,
              "ViTALiTy (taylor) vs softmax baseline vs SANGER (sparse): resources, shares, ratios");
   p.add_choice("iso", &a.iso, {"pe", "area"},
@@ -236,6 +259,10 @@ int run_hw(int argc, char** argv) {
   if (a.input_size < 0) throw UsageError("--input-size must be positive");
   if (p.was_set("iso") && !a.compare) throw UsageError("--iso applies to --compare");
   if (a.sweep_density && a.density) throw UsageError("--sweep-density chooses the densities itself; drop --density");
+  if (!a.checkpoint.empty()) require_file("checkpoint", a.checkpoint);
+  if (!a.image.empty()) require_file("image", a.image);
+  if (!a.workload.empty()) require_file("workload", a.workload);
+  if (!a.output.empty()) require_writable_dir("output", a.output);
   set_num_threads(a.threads > 0 ? a.threads : hardware_threads());
   const hw::TimingMode mode = a.mode == "scalesim-v2" ? hw::TimingMode::kScaleSimV2 : hw::TimingMode::kDefault;
   const hw::EnergyTable energy = hw::load_energy_table(a.energy);

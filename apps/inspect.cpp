@@ -35,8 +35,9 @@ int run_inspect(int argc, char** argv) {
   ArgParser args("inspect", "List the tensors, parameter count and metadata of safetensors files, or of a model.");
   args.positional("FILE.safetensors", &files, "files to inspect (weights or .state files)");
   args.add("model", &model, "print the tensors of a freshly built model instead (e.g. deit_tiny_patch16_224)");
+  args.value_hint("model", "NAME");
   if (!args.parse(argc, argv, 2)) return 0;
-  if (files.empty() && model.empty()) throw UsageError("inspect: give a .safetensors file or --model NAME");
+  if (files.empty() && model.empty()) throw UsageError("give a .safetensors file or --model NAME");
   if (!model.empty()) {
     vit::Deit m(vit::deit_config(model));
     std::printf("model %s\n", model.c_str());

@@ -67,10 +67,12 @@ int run_plot(int argc, char** argv) {
   std::string out, title = "vitality training";
   ArgParser args("plot", "Draw loss, accuracy and learning rate per epoch from runs' log.txt as one SVG.");
   args.positional("OUTPUT_DIR", &dirs, "run directories holding log.txt (several: one colour each)");
-  args.add("output", &out, "SVG file to write (default: <first dir>/training.svg)");
+  args.add("output", &out, "SVG file to write");
+  args.value_hint("output", "FILE");
+  args.default_text("output", "<first dir>/training.svg");
   args.add("title", &title, "chart title");
   if (!args.parse(argc, argv, 2)) return 0;
-  if (dirs.empty()) throw UsageError("plot: give at least one run directory");
+  if (dirs.empty()) throw UsageError("give at least one run directory");
   std::vector<RunLog> runs;
   for (const std::string& d : dirs) runs.push_back(read_run_log(d));
   if (out.empty()) out = runs[0].name + "/training.svg";

@@ -16,6 +16,7 @@
 #include "apps/engine.h"
 #include "apps/hw.h"
 #include "apps/plot.h"
+#include "apps/preflight.h"
 #include "apps/runtime.h"
 #include "apps/train_args.h"
 #include "core/dist.h"
@@ -47,6 +48,7 @@ struct RunResult {
   double mean_density = NAN;  // over the steps that used the mask
   int64_t masked_steps = 0;
   int64_t params = 0;
+  std::shared_ptr<vit::Deit> model;  // the trained model (the main job estimates it on the accelerators)
   int exit_code = 0;
 };
 
@@ -298,7 +300,17 @@ RunResult run_single(TrainArgs a, const Datasets& ds) {
   }
   res.total_seconds = std::chrono::duration<double>(Clock::now() - t_start).count();
   std::printf("Training time %s\n", format_duration(res.total_seconds).c_str());
+  res.model = std::move(model_ptr);
   return res;
+}
+
+// The paths of the run, before the dataset is scanned or a model built.
+void preflight(const TrainArgs& a) {
+  if (!a.resume.empty()) require_file("resume", a.resume);
+  if (!a.finetune.empty()) require_file("finetune", a.finetune);
+  if (!a.class_map.empty()) require_file("class-map", a.class_map);
+  if (!a.data_path.empty()) require_dir("data-path", a.data_path);
+  if (!a.output_dir.empty() && dist::is_main()) require_writable_dir("output_dir", a.output_dir);
 }
 
 // Every rank must run the same job: rank 0's resolved settings (and the checkpoint it resumes
@@ -348,17 +360,17 @@ std::string evaluated_as(const std::string& kind) {
 }
 
 // The main job: three attention kinds on Fashion-MNIST, a summary table and one chart.
-int run_main_job(TrainArgs base) {
+// `save`: write runs (checkpoints, log.txt) and the summary under base.output_dir; without it (an
+// explicitly empty --output_dir, as deit means it) nothing is written.
+int run_main_job(TrainArgs base, bool save) {
   const Datasets ds = load_datasets(base);
-  if (base.output_dir.empty()) base.output_dir = "runs/" + base.preset;
-  make_directories(base.output_dir);
   print_startup(base, ds);
   std::vector<RunResult> results;
   for (const char* kind : {"softmax", "vitality", "taylor"}) {
     TrainArgs a = base;
     a.attn = kind;
-    a.output_dir = base.output_dir + "/" + kind;
-    std::printf("\n==== %s attention -> %s ====\n", kind, a.output_dir.c_str());
+    a.output_dir = save ? base.output_dir + "/" + kind : "";
+    std::printf("\n==== %s attention -> %s ====\n", kind, save ? a.output_dir.c_str() : "(nothing saved)");
     RunResult r = run_single(a, ds);
     if (r.exit_code) return r.exit_code;
     results.push_back(r);
@@ -366,16 +378,14 @@ int run_main_job(TrainArgs base) {
   // The trained models on the accelerators (hwmodel/): one test image, batch 1.
   const hw::EnergyTable energy = hw::load_energy_table("energy-45nm");
   std::vector<hw::Report> estimates;
-  for (const RunResult& r : results) {
-    LoadedModel m = load_model(r.output_dir + "/checkpoint.safetensors");
-    data::DecodeResult img = ds.val->load(0);
-    VT_CHECK(img.image, ds.val->describe(0), ": ", img.error);
-    const int S = m.transform.input_size, C = m.transform.in_chans;
-    Tensor x = empty({1, C, S, S});
-    data::eval_transform(*img.image, m.transform, x.data());
+  const data::TransformConfig transform = transform_config(base);
+  data::DecodeResult img = ds.val->load(0);
+  VT_CHECK(img.image, ds.val->describe(0), ": ", img.error);
+  Tensor x = empty({1, transform.in_chans, transform.input_size, transform.input_size});
+  data::eval_transform(*img.image, transform, x.data());
+  for (const RunResult& r : results)
     estimates.push_back(
-        estimate_on_accelerator(*m.model, x, hw::load_arch_config(vit::attention_kind(r.name).accelerator), energy));
-  }
+        estimate_on_accelerator(*r.model, x, hw::load_arch_config(vit::attention_kind(r.name).accelerator), energy));
   std::ostringstream table;
   table << "\nSummary (" << base.preset << " preset, " << base.epochs << " epochs, Fashion-MNIST test set of "
         << ds.val->size() << " images)\n";
@@ -423,6 +433,10 @@ int run_main_job(TrainArgs base) {
       static_cast<long long>(head_dim), double(tokens) / double(head_dim));
   table << row;
   std::printf("%s", table.str().c_str());
+  if (!save) {
+    std::printf("nothing written (--output_dir is empty)\n");
+    return 0;
+  }
   write_file_atomic(base.output_dir + "/summary.md", table.str());
   std::vector<RunLog> logs;
   for (const RunResult& r : results) {
@@ -455,8 +469,10 @@ int run_train(int argc, char** argv) {
   set_num_threads(a.threads > 0 ? a.threads : hardware_threads());
   if (a.world_size > 1) check_same_settings(a);
   install_interrupt_handler();
-  if (main_job) return run_main_job(a);
-  VT_CHECK(!a.eval || !a.resume.empty(), "--eval needs --resume CHECKPOINT (the weights to evaluate)");
+  if (main_job && a.output_dir.empty() && !p.was_set("output_dir")) a.output_dir = "runs/" + a.preset;
+  if (a.eval && a.resume.empty()) throw UsageError("--eval needs --resume CHECKPOINT (the weights to evaluate)");
+  preflight(a);
+  if (main_job) return run_main_job(a, !a.output_dir.empty());
   const Datasets ds = load_datasets(a, /*need_train=*/!a.eval);
   print_startup(a, ds);
   return run_single(a, ds).exit_code;

@@ -10,97 +10,117 @@
 namespace vt::apps {
 
 void add_attention_flag(ArgParser& p, std::string* attn, const std::string& what) {
-  std::string help = what + ":";
-  for (const vit::AttentionKindSpec& k : vit::attention_kinds()) help += str_cat(" ", k.name, " = ", k.summary, ";");
-  help.pop_back();
-  p.add_choice("attn", attn, vit::attention_kind_names(), help);
+  p.add_choice("attn", attn, vit::attention_kind_names(), what + " (the kinds: below)");
+  std::string kinds = "attention kinds:\n";
+  for (const vit::AttentionKindSpec& k : vit::attention_kinds()) kinds += str_printf("  %-10s%s\n", k.name, k.summary);
+  p.epilogue(kinds);
+}
+
+void check_device(const std::string& device) {
+  if (device != "cpu")
+    throw UsageError(str_cat("--device ", device,
+                             ": vitality runs on CPUs only (OpenBLAS and OpenMP); use --device cpu or leave it out"));
 }
 
 void add_train_flags(ArgParser& p, TrainArgs& a) {
-  // model
-  p.add("model", &a.model, "deit_tiny_patch16_224 | deit_small_patch16_224 | deit_base_patch16_224 | custom");
+  p.group("model");
+  p.add("model", &a.model, "deit_tiny/small/base_patch16_224, or custom");
+  p.add_alias("m", "model");
   p.add("input-size", &a.input_size, "image size (pixels, square)");
   p.add("in-chans", &a.in_chans, "input channels (3; 1 for grey datasets)");
   p.add("patch-size", &a.patch_size, "--model custom: patch size");
   p.add("embed-dim", &a.embed_dim, "--model custom: embedding width D");
   p.add("depth", &a.depth, "--model custom: number of blocks");
-  p.add("num-heads", &a.num_heads, "--model custom: attention heads (must divide --embed-dim)");
+  p.add("num-heads", &a.num_heads, "--model custom: attention heads (dividing --embed-dim)");
   p.add("mlp-ratio", &a.mlp_ratio, "--model custom: MLP hidden width / D");
   p.add("drop", &a.drop, "dropout rate");
-  p.add("drop-path", &a.drop_path, "stochastic depth rate (rises linearly over the blocks)");
-  add_attention_flag(p, &a.attn, "attention kind");
-  p.add_action(
-      "vitality", [&a] { a.attn = "vitality"; }, "same as --attn vitality (ViTALiTy's flag)");
-  p.add("sparse-threshold", &a.sparse_threshold, "sparse/vitality: keep predicted probabilities above this");
-  p.add_flag("eval-sparse", &a.eval_sparse, "vitality: keep the sparse part at evaluation (default: Taylor only)");
-  p.add_choice("sparse-anneal", &a.sparse_anneal, {"cosine", "none"},
-               "vitality: lower the exp residual's weight from 1 to 0 over training (cosine) so training ends on "
-               "the deployed Taylor-only model, or keep it at 1 (none)");
-  p.add("sparse-anneal-end", &a.sparse_anneal_end,
-        "vitality: the fraction of training at which the residual weight reaches 0");
+  p.add("drop-path", &a.drop_path, "stochastic depth rate (rising linearly over the blocks)");
   p.add_flag("model-ema", &a.model_ema, "keep an exponential moving average of the weights");
   p.add("model-ema-decay", &a.model_ema_decay, "EMA decay");
   p.add_flag("eval-ema", &a.eval_ema, "evaluate the EMA weights instead of the model's");
-  // optimiser
+  p.group("attention");
+  add_attention_flag(p, &a.attn, "attention kind");
+  p.add_action(
+      "vitality", [&a] { a.attn = "vitality"; }, "same as --attn vitality (ViTALiTy's flag)");
+  p.add("sparse-threshold", &a.sparse_threshold, "masked kinds: keep predicted probabilities above this");
+  p.add_flag("eval-sparse", &a.eval_sparse, "vitality: evaluate with the sparse part (off: Taylor only, as deployed)");
+  p.add_choice("sparse-anneal", &a.sparse_anneal, {"cosine", "none"},
+               "vitality: the residual's weight falls from 1 to 0 (cosine) or stays 1");
+  p.add("sparse-anneal-end", &a.sparse_anneal_end, "vitality: the fraction of training where the weight reaches 0");
+  p.group("optimizer");
   p.add_choice("opt", &a.opt, {"adamw", "sgd", "momentum"}, "optimizer (sgd = Nesterov momentum, as timm)");
   p.add("opt-eps", &a.opt_eps, "AdamW epsilon");
   p.add("opt-betas", &a.opt_betas, 2, "AdamW betas (two values)");
+  p.default_text("opt-betas", "0.9 0.999");
   p.add("momentum", &a.momentum, "SGD momentum");
   p.add("weight-decay", &a.weight_decay, "weight decay (not on biases, norms, pos_embed, cls_token)");
-  p.add("clip-grad", &a.clip_grad, "clip the global gradient norm to this (none = off)");
+  p.add("clip-grad", &a.clip_grad, "clip the global gradient norm to this (none: off)");
+  p.group("schedule");
   p.add_choice("sched", &a.sched, {"cosine", "step", "constant"}, "learning-rate schedule");
-  p.add("lr", &a.lr, "learning rate at batch 512 (scaled by batch x world / 512 unless --unscale-lr)");
+  p.add("lr", &a.lr, "learning rate at batch 512 (scaled by batch x world / 512)");
   p.add_flag("unscale-lr", &a.unscale_lr, "use --lr as given");
   p.add("warmup-lr", &a.warmup_lr, "learning rate at the start of warmup");
   p.add("min-lr", &a.min_lr, "learning rate at the end of the cosine");
   p.add("warmup-epochs", &a.warmup_epochs, "epochs of linear warmup (fractions allowed)");
   p.add("decay-epochs", &a.decay_epochs, "step schedule: epochs between decays");
   p.add("decay-rate", &a.decay_rate, "step schedule: factor per decay");
-  p.add_flag("sched-on-updates", &a.sched_on_updates,
-             "step the schedule every update (timm) instead of every epoch (deit)");
-  // augmentation
-  p.add("aa", &a.aa, "RandAugment policy, e.g. rand-m9-mstd0.5-inc1 ('none' = off)");
+  p.add_flag("sched-on-updates", &a.sched_on_updates, "step the schedule every update (timm), not every epoch (deit)");
+  p.group("augmentation");
+  p.add("aa", &a.aa, "RandAugment policy, e.g. rand-m9-mstd0.5-inc1 (none: off)");
   p.add("smoothing", &a.smoothing, "label smoothing");
   p.add_choice("train-interpolation", &a.train_interpolation, {"bicubic", "bilinear"}, "resampling in training");
   p.add("reprob", &a.reprob, "random erasing probability");
-  p.add("crop-padding", &a.crop_padding,
-        "images of 32 px or less: RandomCrop with this padding instead of RandomResizedCrop (0 = off)");
+  p.add("crop-padding", &a.crop_padding, "images of 32 px or less: RandomCrop padding (0: no crop)");
   p.add_choice("remode", &a.remode, {"pixel"}, "random erasing mode");
-  p.add("recount", &a.recount, "random erasing count (1)");
-  p.add("color-jitter", &a.color_jitter, "accepted for deit parity; not used while --aa is set (as timm 0.3)");
-  p.add("mixup", &a.mixup, "mixup alpha (0 = off)");
-  p.add("cutmix", &a.cutmix, "cutmix alpha (0 = off)");
-  p.add("cutmix-minmax", &a.cutmix_minmax, "not supported (must stay none)");
+  p.add("recount", &a.recount, "random erasing count (only 1)");
+  p.add("color-jitter", &a.color_jitter, "ColorJitter strength, used when --aa is none (as timm)");
+  p.add("mixup", &a.mixup, "mixup alpha (0: off)");
+  p.add("cutmix", &a.cutmix, "cutmix alpha (0: off)");
+  p.add("cutmix-minmax", &a.cutmix_minmax, "not supported (only none)");
   p.add("mixup-prob", &a.mixup_prob, "probability of mixing a batch");
   p.add("mixup-switch-prob", &a.mixup_switch_prob, "probability of cutmix instead of mixup when both are on");
   p.add_choice("mixup-mode", &a.mixup_mode, {"batch"}, "mixing granularity");
-  p.add_flag("repeated-aug", &a.repeated_aug, "not supported (deit uses it only with several processes)");
-  // data
-  p.add("data-path", &a.data_path, "dataset root (none: Fashion-MNIST from /usr/share/datasets/fashion-mnist)");
-  p.add_choice("data-set", &a.data_set, {"IMNET", "TINYIMNET", "FMNIST"},
-               "IMNET = any ImageFolder (classes from the folders)");
+  p.add_flag("repeated-aug", &a.repeated_aug, "not supported (only off)");
+  p.group("data");
+  p.add("data-path", &a.data_path, "dataset root");
+  p.default_text("data-path", "Fashion-MNIST in /usr/share/datasets/fashion-mnist");
+  p.add_choice("data-set", &a.data_set, {"IMNET", "TINYIMNET", "FMNIST"}, "IMNET: any ImageFolder");
   p.add("train-split", &a.train_split, "train folder name");
   p.add("val-split", &a.val_split, "validation folder name");
-  p.add("class-map", &a.class_map, "file with one class per line: train on this subset (timm's --class-map)");
+  p.add("class-map", &a.class_map, "file of class names, one a line: train on that subset");
+  p.value_hint("class-map", "FILE");
+  p.value_hint("data-path", "DIR");
   p.add("eval-crop-ratio", &a.eval_crop_ratio, "eval: resize to input-size / ratio, then center crop");
   p.add_alias("crop-pct", "eval-crop-ratio");
   p.add("num_workers", &a.num_workers, "data loading threads");
-  p.add_flag("strict", &a.strict, "stop at the first unreadable or inconsistent file instead of skipping it");
+  p.add_flag("strict", &a.strict, "stop at the first unreadable file instead of skipping it");
   p.add_flag("cache-decoded", &a.cache_decoded, "keep decoded images in memory (small datasets)");
-  p.add("max-image-pixels", &a.max_image_pixels, "refuse images with more pixels than this (PIL's limit)");
-  // run
+  p.add("max-image-pixels", &a.max_image_pixels, "refuse images with more pixels (PIL's limit)");
+  p.group("run");
   p.add("batch-size", &a.batch_size, "batch size per process");
+  p.add_alias("b", "batch-size");
   p.add("epochs", &a.epochs, "epochs");
-  p.add("start_epoch", &a.start_epoch, "first epoch (when resuming weights without a state file)");
+  p.add("start_epoch", &a.start_epoch, "first epoch (resuming weights without a state file)");
   p.add("seed", &a.seed, "random seed");
-  p.add("threads", &a.threads, "threads for our kernels and OpenBLAS (0 = all cores)");
+  p.add("threads", &a.threads, "threads for our kernels and OpenBLAS");
+  p.default_text("threads", "all cores");
+  p.add("device", &a.device, "cpu (vitality runs on CPUs)");
+  p.value_hint("device", "cpu");
   p.add("log-interval", &a.log_interval, "print a progress line every this many steps");
-  p.add("max-steps", &a.max_steps, "stop each epoch after this many steps (quick runs)");
-  p.add("output_dir", &a.output_dir, "where log.txt and checkpoints go ('' = save nothing, as deit)");
-  p.add("resume", &a.resume, "checkpoint to continue from (its .state sibling restores optimizer, epoch, ...)");
+  p.add("max-steps", &a.max_steps, "stop each epoch after this many steps");
+  p.default_text("max-steps", "no limit");
+  p.add("output_dir", &a.output_dir, "where log.txt and checkpoints go ('': nothing saved)");
+  p.default_text("output_dir", "runs/<preset> for the main job, else nothing saved");
+  p.add("resume", &a.resume, "checkpoint to continue from, with its .state sibling");
+  p.value_hint("resume", "FILE");
+  p.value_hint("output_dir", "DIR");
   p.add("finetune", &a.finetune, "pretrained weights: drop a mismatched head, resize pos_embed");
+  p.value_hint("finetune", "FILE");
+  p.value_hint("model", "NAME");
+  p.value_hint("aa", "POLICY");
   p.add_flag("eval", &a.eval, "only evaluate (the --resume checkpoint)");
   p.add_choice("preset", &a.preset, {"", "fmnist", "fmnist-long"}, "a set of defaults (explicit flags win)");
+  p.default_text("preset", "fmnist without --data-path, else none");
 }
 
 void apply_preset(TrainArgs& a, const ArgParser& p) {
@@ -123,6 +143,7 @@ void apply_preset(TrainArgs& a, const ArgParser& p) {
   set("mlp-ratio", &a.mlp_ratio, 2.0);
   set("model-ema", &a.model_ema, false);
   set("aa", &a.aa, std::string("none"));
+  set("color-jitter", &a.color_jitter, 0.0);  // light augmentation: flip and label smoothing only
   set("reprob", &a.reprob, 0.0);
   set("mixup", &a.mixup, 0.0);
   set("cutmix", &a.cutmix, 0.0);
@@ -169,6 +190,7 @@ void validate(const TrainArgs& a) {
   need(a.drop >= 0 && a.drop < 1, str_cat("--drop ", a.drop, " must lie in [0, 1)"));
   need(a.drop_path >= 0 && a.drop_path < 1, str_cat("--drop-path ", a.drop_path, " must lie in [0, 1)"));
   need(a.smoothing >= 0 && a.smoothing < 1, str_cat("--smoothing ", a.smoothing, " must lie in [0, 1)"));
+  need(a.color_jitter >= 0, str_cat("--color-jitter ", a.color_jitter, " must not be negative"));
   need(a.reprob >= 0 && a.reprob <= 1, str_cat("--reprob ", a.reprob, " must lie in [0, 1]"));
   need(a.recount == 1, "--recount: only 1 is supported");
   need(a.crop_padding >= 0, "--crop-padding must not be negative");
@@ -191,6 +213,7 @@ void validate(const TrainArgs& a) {
   need(a.log_interval > 0, "--log-interval must be positive");
   need(a.max_steps >= 0, "--max-steps must not be negative");
   need(a.max_image_pixels > 0, "--max-image-pixels must be positive");
+  check_device(a.device);
   need(a.sparse_threshold >= 0 && a.sparse_threshold < 1, "--sparse-threshold must lie in [0, 1)");
   need(a.mixup_mode == "batch", "--mixup-mode: only batch is supported");
   if (a.aa != "none" && !a.aa.empty()) {
@@ -258,6 +281,7 @@ data::TransformConfig transform_config(const TrainArgs& a) {
   }
   t.reprob = a.reprob;
   t.small_crop_padding = a.crop_padding;
+  t.color_jitter = a.color_jitter;
   return t;
 }
 
@@ -300,6 +324,7 @@ Json settings_json(const TrainArgs& a) {
   j.set("min_lr", a.min_lr);
   j.set("warmup_epochs", a.warmup_epochs);
   j.set("aa", a.aa);
+  j.set("color_jitter", a.color_jitter);
   j.set("smoothing", a.smoothing);
   j.set("train_interpolation", a.train_interpolation);
   j.set("reprob", a.reprob);

@@ -49,7 +49,7 @@ struct TrainArgs {
   double mixup = 0.8, cutmix = 1.0, mixup_prob = 1.0, mixup_switch_prob = 0.5;
   std::string mixup_mode = "batch";
   std::optional<double> cutmix_minmax;
-  double color_jitter = 0.3;  // accepted for deit parity; unused while --aa is set (as in timm 0.3)
+  double color_jitter = 0.3;  // ColorJitter strength; only without RandAugment (--aa none), as timm
   bool repeated_aug = false;
   // data
   std::string data_path, data_set = "IMNET", train_split = "train", val_split = "val", class_map;
@@ -60,7 +60,7 @@ struct TrainArgs {
   // run
   int batch_size = 64, epochs = 300, start_epoch = 0, seed = 0, threads = 0, log_interval = 10;
   int64_t max_steps = 0;  // stop each epoch after this many steps (quick runs); 0 = no limit
-  std::string output_dir, resume, finetune, preset;
+  std::string output_dir, resume, finetune, preset, device = "cpu";
   bool eval = false, eval_ema = false;
   int world_size = 1, rank = 0;
 
@@ -76,6 +76,9 @@ void add_train_flags(ArgParser& p, TrainArgs& a);
 // --attn with the registered kinds as its choices (vit/attention_registry.h) and their summaries
 // in the help text, after `what` ("attention kind", "override the attention kind", ...).
 void add_attention_flag(ArgParser& p, std::string* attn, const std::string& what);
+// --device: deit's command lines pass --device cuda or cpu; only cpu is accepted, any other is a
+// UsageError that says so.
+void check_device(const std::string& device);
 
 // Applies a preset's values (explicit flags given on the command line win) and checks ranges;
 // throws UsageError naming the flag.

@@ -111,6 +111,24 @@ Image blend(const Image& a, const Image& b, float alpha) {
   return out;
 }
 
+Image enhance_color(const Image& img, double f) {
+  return blend(to_mode_of(to_grey(img), img), img, static_cast<float>(f));
+}
+
+Image enhance_contrast(const Image& img, double f) {
+  // ImageStat mean of the grey image, rounded: int(mean + 0.5)
+  const Image grey = to_grey(img);
+  double sum = 0;
+  for (uint8_t v : grey.pixels) sum += v;
+  const int mean = static_cast<int>(sum / static_cast<double>(grey.pixels.size()) + 0.5);
+  return blend(to_mode_of(make_image(img.width, img.height, 1, static_cast<uint8_t>(mean)), img), img,
+               static_cast<float>(f));
+}
+
+Image enhance_brightness(const Image& img, double f) {
+  return blend(make_image(img.width, img.height, img.channels, 0), img, static_cast<float>(f));
+}
+
 Image auto_contrast(const Image& img) {
   std::vector<std::array<uint8_t, 256>> lut(img.channels);
   for (int c = 0; c < img.channels; ++c) {
@@ -222,18 +240,9 @@ Image apply_aug_op(const Image& img, AugOp op, double magnitude, bool negate, co
     case AugOp::kSolarizeAdd:
       for (int i = 0; i < 256; ++i) l[i] = static_cast<uint8_t>(i < 128 ? std::min(255, i + static_cast<int>(arg)) : i);
       return apply_lut(img, same_lut(img.channels, l));
-    case AugOp::kColorIncreasing: return blend(to_mode_of(to_grey(img), img), img, static_cast<float>(arg));
-    case AugOp::kContrastIncreasing: {
-      // ImageStat mean of the grey image, rounded: int(mean + 0.5)
-      const Image grey = to_grey(img);
-      double sum = 0;
-      for (uint8_t v : grey.pixels) sum += v;
-      const int mean = static_cast<int>(sum / static_cast<double>(grey.pixels.size()) + 0.5);
-      return blend(to_mode_of(make_image(img.width, img.height, 1, static_cast<uint8_t>(mean)), img), img,
-                   static_cast<float>(arg));
-    }
-    case AugOp::kBrightnessIncreasing:
-      return blend(make_image(img.width, img.height, img.channels, 0), img, static_cast<float>(arg));
+    case AugOp::kColorIncreasing: return enhance_color(img, arg);
+    case AugOp::kContrastIncreasing: return enhance_contrast(img, arg);
+    case AugOp::kBrightnessIncreasing: return enhance_brightness(img, arg);
     case AugOp::kSharpnessIncreasing: return blend(smooth(img), img, static_cast<float>(arg));
     case AugOp::kShearX: return affine(img, {1, arg, 0, 0, 1, 0}, cfg.interpolation, cfg.fill);
     case AugOp::kShearY: return affine(img, {1, 0, 0, arg, 1, 0}, cfg.interpolation, cfg.fill);

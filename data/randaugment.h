@@ -66,6 +66,11 @@ Image rand_augment(const Image& img, const RandAugmentConfig& cfg, Generator& ge
 Image to_grey(const Image& img);                           // convert("L"): (19595 R + 38470 G + 7471 B + 2^15) >> 16
 Image blend(const Image& a, const Image& b, float alpha);  // Image.blend(a, b, alpha)
 Image auto_contrast(const Image& img);
+// PIL's ImageEnhance at factor f (1 = the image itself): Brightness blends with black, Contrast
+// with the grey image's rounded mean, Color (saturation) with the grey image.
+Image enhance_brightness(const Image& img, double f);
+Image enhance_contrast(const Image& img, double f);
+Image enhance_color(const Image& img, double f);
 Image equalize(const Image& img);
 Image smooth(const Image& img);  // ImageFilter.SMOOTH
 

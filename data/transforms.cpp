@@ -103,7 +103,21 @@ Image train_image(const Image& img0, const TransformConfig& cfg, Generator& gen)
   }
   if (cfg.hflip > 0 && gen.uniform() < cfg.hflip) img = flip_horizontal(img);
   if (cfg.rand_augment) img = rand_augment(img, *cfg.rand_augment, gen);
+  else if (cfg.color_jitter > 0) img = color_jitter(img, cfg.color_jitter, gen);
   return img;
+}
+
+Image color_jitter(const Image& img, double cj, Generator& gen) {
+  int order[3] = {0, 1, 2};  // a random permutation (torchvision's randperm)
+  for (int i = 2; i > 0; --i) std::swap(order[i], order[gen.randint(0, i + 1)]);
+  double factor[3];
+  for (double& f : factor) f = gen.uniform(std::max(0.0, 1 - cj), 1 + cj);
+  Image out = img;
+  for (int k : order)
+    out = k == 0   ? enhance_brightness(out, factor[0])
+          : k == 1 ? enhance_contrast(out, factor[1])
+                   : enhance_color(out, factor[2]);
+  return out;
 }
 
 void train_transform(const Image& img, const TransformConfig& cfg, Generator& gen, float* out) {

@@ -42,8 +42,12 @@ struct TransformConfig {
   double scale_min = 0.08, scale_max = 1.0, ratio_min = 3.0 / 4.0, ratio_max = 4.0 / 3.0;
   double hflip = 0.5;
   std::optional<RandAugmentConfig> rand_augment;  // none = off
-  double reprob = 0.25;                           // random erasing probability (pixel mode)
-  int small_crop_padding = 4;                     // small inputs: RandomCrop(S, padding) (0 = off)
+  // torchvision's ColorJitter(cj, cj, cj) when there is no RandAugment, as timm's transforms: the
+  // brightness, contrast and saturation factors drawn uniformly from [max(0, 1 - cj), 1 + cj] and
+  // applied in a random order (0 = off)
+  double color_jitter = 0;
+  double reprob = 0.25;        // random erasing probability (pixel mode)
+  int small_crop_padding = 4;  // small inputs: RandomCrop(S, padding) (0 = off)
   bool small_input() const { return input_size <= 32; }
 };
 
@@ -58,6 +62,7 @@ std::array<int, 4> random_resized_crop_box(int width, int height, const Transfor
 Image eval_image(const Image& img, const TransformConfig& cfg);
 void eval_transform(const Image& img, const TransformConfig& cfg, float* out);
 Image train_image(const Image& img, const TransformConfig& cfg, Generator& gen);
+Image color_jitter(const Image& img, double cj, Generator& gen);
 void train_transform(const Image& img, const TransformConfig& cfg, Generator& gen, float* out);
 
 // ToTensor + Normalize: (v / 255 - mean) / std per channel, in float as torchvision does.

@@ -66,7 +66,17 @@ TEST_CASE("flags: errors say what is allowed") {
   };
   CHECK(err({"v", "train", "--epochs", "x"}) == "--epochs: 'x' is not an integer");
   CHECK(err({"v", "train", "--attn", "c"}) == "--attn: 'c' is not one of a|b");
-  CHECK(err({"v", "train", "--epoch", "3"}) == "train: unknown flag --epoch (see train --help)");
-  CHECK(err({"v", "train", "--epochs"}) == "--epochs needs 1 value(s)");
-  CHECK(err({"v", "train", "stray"}) == "train: unexpected argument 'stray'");
+  // the command is named once, by main ("vitality train: <message>"), not again in the message
+  CHECK(err({"v", "train", "--epoch", "3"}) == "unknown flag --epoch (see vitality train --help)");
+  CHECK(err({"v", "train", "--epochs"}) == "--epochs needs a value");
+  CHECK(err({"v", "train", "stray"}) == "unexpected argument 'stray'");
+  // a value that looks like a flag is an error naming the flag that wanted it, spelled as typed
+  CHECK(
+      err({"v", "train", "--epochs", "--attn", "b"}) ==
+      "--epochs needs a value, but the next argument is the flag --attn (write --epochs=--attn if that is the value)");
+  CHECK(err({"v", "train", "--attn=b", "--epochs", "-b"}).find("but the next argument is the flag -b") !=
+        std::string::npos);
+  // negative numbers are values, not flags
+  CHECK(err({"v", "train", "--epochs", "-3"}) == "no error");
+  CHECK(n == -3);
 }

@@ -231,7 +231,7 @@ TEST_CASE("bad flags and values: one line saying what is allowed, exit 2") {
   TinyFolder f;
   auto unknown = run_cli("train --data-path " + f.root + " --epoch 3");
   CHECK(unknown.exit_code == 2);
-  CHECK(unknown.out == "vitality train: train: unknown flag --epoch (see train --help)\n");
+  CHECK(unknown.out == "vitality train: unknown flag --epoch (see vitality train --help)\n");
   auto attn = run_cli("train --attn linear");
   CHECK(attn.exit_code == 2);
   CHECK(attn.out == "vitality train: --attn: 'linear' is not one of softmax|taylor|sparse|vitality\n");
@@ -243,7 +243,7 @@ TEST_CASE("bad flags and values: one line saying what is allowed, exit 2") {
   CHECK(model.out.find("unknown model 'vit_huge'") != std::string::npos);
   auto missing = run_cli("train --data-path /nonexistent/imagenet");
   CHECK(missing.exit_code == 1);
-  CHECK(missing.out == "vitality train: error: data path '/nonexistent/imagenet' is not a directory\n");
+  CHECK(missing.out == "vitality train: error: --data-path /nonexistent/imagenet: No such file or directory\n");
   CHECK(run_cli("train --help").exit_code == 0);
   CHECK(run_cli("train --batch-size 3 --data-path " + f.root).exit_code == 2);  // odd with mixup
 }

@@ -97,6 +97,43 @@ TEST_CASE("train transform: deterministic from its generator, shape (C, S, S), s
   CHECK(eval_image(digit, small).pixels == digit.pixels);  // no resize for small inputs
 }
 
+TEST_CASE("ColorJitter: factors drawn from [1 - cj, 1 + cj], only without RandAugment") {
+  // A uniform grey image: contrast (blend with its own mean) and saturation (blend with its grey
+  // image) leave it unchanged, so the output is the brightness factor times 100, whatever the order.
+  const Image grey = make_image(4, 4, 3, 100);
+  Generator gen(3);
+  int lo = 255, hi = 0;
+  double sum = 0;
+  const int draws = 2000;
+  for (int i = 0; i < draws; ++i) {
+    const Image out = color_jitter(grey, 0.4, gen);
+    for (uint8_t v : out.pixels) CHECK(v == out.pixels[0]);  // still uniform
+    lo = std::min<int>(lo, out.pixels[0]);
+    hi = std::max<int>(hi, out.pixels[0]);
+    sum += out.pixels[0];
+  }
+  CHECK(lo >= 60);
+  CHECK(lo <= 62);
+  CHECK(hi >= 138);
+  CHECK(hi <= 140);
+  CHECK(std::abs(sum / draws - 100) < 1.5);
+  // a coloured image: saturation and contrast change it, and a strength of 0 is the identity
+  Image colour = make_image(4, 4, 3, 0);
+  for (int i = 0; i < 16; ++i) colour.pixels[3 * i] = 200, colour.pixels[3 * i + 1] = 100, colour.pixels[3 * i + 2] = i;
+  CHECK(color_jitter(colour, 0, gen).pixels == colour.pixels);
+  CHECK(color_jitter(colour, 0.4, gen).pixels != colour.pixels);
+  // in the train transform: applied without RandAugment, skipped with it (timm)
+  TransformConfig cfg;
+  cfg.input_size = 4;
+  cfg.small_crop_padding = 0;
+  cfg.hflip = 0;
+  cfg.color_jitter = 0.4;
+  Generator g1(5), g2(5);
+  CHECK(train_image(grey, cfg, g1).pixels != grey.pixels);
+  cfg.rand_augment = parse_rand_augment("rand-m9-n0-inc1");
+  CHECK(train_image(grey, cfg, g2).pixels == grey.pixels);
+}
+
 TEST_CASE("random erasing fills one box with N(0, 1) noise") {
   Generator g(3);
   int erased_images = 0;
