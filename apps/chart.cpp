@@ -3,9 +3,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
+
+#include "core/error.h"
 
 namespace vt::apps {
 
@@ -356,6 +359,112 @@ std::string heatmap_svg(const Heatmap& hm) {
      << "\" text-anchor=\"middle\">" << svg_escape(hm.col_label) << "</text>\n";
   os << "<text transform=\"translate(16," << px(y0 + cell * double(R) / 2) << ") rotate(-90)\" text-anchor=\"middle\">"
      << svg_escape(hm.row_label) << "</text>\n";
+  os << "</svg>\n";
+  return os.str();
+}
+
+std::string base64(const std::string& bytes) {
+  static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  for (size_t i = 0; i < bytes.size(); i += 3) {
+    const size_t left = bytes.size() - i;
+    uint32_t v = uint32_t(uint8_t(bytes[i])) << 16;
+    if (left > 1) v |= uint32_t(uint8_t(bytes[i + 1])) << 8;
+    if (left > 2) v |= uint32_t(uint8_t(bytes[i + 2]));
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += left > 1 ? kAlphabet[(v >> 6) & 63] : '=';
+    out += left > 2 ? kAlphabet[v & 63] : '=';
+  }
+  return out;
+}
+
+namespace {
+// Three significant digits: a colour scale's end, not a value to read back.
+std::string short_number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
+}
+
+// The inferno colour scale (matplotlib) at t in [0, 1], from five of its stops.
+std::string inferno(double t) {
+  static const double stops[5][3] = {{0, 0, 4}, {87, 16, 110}, {188, 55, 84}, {249, 142, 9}, {252, 255, 164}};
+  t = std::min(1.0, std::max(0.0, t)) * 4;
+  const int i = std::min(3, static_cast<int>(t));
+  const double f = t - i;
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "#%02x%02x%02x",
+                static_cast<int>(std::lround(stops[i][0] + f * (stops[i + 1][0] - stops[i][0]))),
+                static_cast<int>(std::lround(stops[i][1] + f * (stops[i + 1][1] - stops[i][1]))),
+                static_cast<int>(std::lround(stops[i][2] + f * (stops[i + 1][2] - stops[i][2]))));
+  return buf;
+}
+}  // namespace
+
+std::string overlay_svg(const std::vector<OverlayPanel>& panels, const std::string& title, const std::string& note) {
+  constexpr double kSide = 224, kGap = 28, kTop = 64, kScale = 10;
+  double width = kGap + double(panels.size()) * (kSide + kGap);
+  for (const OverlayPanel& p : panels) width = std::max(width, text_width(p.title) + 2 * kGap);
+  std::vector<std::string> note_lines;  // the note, one <text> per line
+  for (size_t at = 0; !note.empty() && at <= note.size();) {
+    const size_t end = std::min(note.find('\n', at), note.size());
+    note_lines.push_back(note.substr(at, end - at));
+    at = end + 1;
+  }
+  for (const std::string& line : note_lines) width = std::max(width, text_width(line) + 2 * kGap);
+  const double height = kTop + kSide + kScale + 62 + 16 * double(note_lines.size());
+  std::ostringstream os;
+  os << "<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\" width=\"" << px(width)
+     << "\" height=\"" << px(height) << "\" font-family=\"sans-serif\" font-size=\"11\">\n"
+     << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+  os << "<text x=\"" << px(width / 2) << "\" y=\"22\" text-anchor=\"middle\" font-size=\"14\">" << svg_escape(title)
+     << "</text>\n";
+  for (size_t k = 0; k < panels.size(); ++k) {
+    const OverlayPanel& p = panels[k];
+    const double x0 = kGap + double(k) * (kSide + kGap), y0 = kTop;
+    os << "<g class=\"panel\" data-name=\"" << svg_escape(p.title) << "\">\n";
+    os << "<text x=\"" << px(x0 + kSide / 2) << "\" y=\"" << px(y0 - 10) << "\" text-anchor=\"middle\">"
+       << svg_escape(p.title) << "</text>\n";
+    if (!p.png.empty())
+      os << "<image x=\"" << px(x0) << "\" y=\"" << px(y0) << "\" width=\"" << px(kSide) << "\" height=\"" << px(kSide)
+         << "\" preserveAspectRatio=\"none\" style=\"image-rendering:pixelated\" xlink:href=\"data:image/png;base64,"
+         << base64(p.png) << "\"/>\n";
+    std::string range;
+    if (!p.values.empty()) {
+      VT_CHECK(p.rows > 0 && p.cols > 0 && p.values.size() == size_t(p.rows) * p.cols, "overlay_svg: panel '", p.title,
+               "' has ", p.values.size(), " values for a ", p.rows, "x", p.cols, " grid");
+      double lo = 1e300, hi = -1e300;
+      for (double v : p.values) lo = std::min(lo, v), hi = std::max(hi, v);
+      const double cw = kSide / p.cols, ch = kSide / p.rows;
+      for (int r = 0; r < p.rows; ++r)
+        for (int c = 0; c < p.cols; ++c) {
+          const double v = p.values[size_t(r) * p.cols + c];
+          os << "<rect class=\"cell\" data-panel=\"" << k << "\" data-value=\"" << exact(v) << "\" x=\""
+             << px(x0 + c * cw) << "\" y=\"" << px(y0 + r * ch) << "\" width=\"" << px(cw) << "\" height=\"" << px(ch)
+             << "\" fill=\"" << inferno(hi > lo ? (v - lo) / (hi - lo) : 0.5) << "\" fill-opacity=\""
+             << (p.png.empty() ? 1.0 : p.opacity) << "\"/>";
+        }
+      os << "\n";
+      // the colour scale, with the range it spans
+      for (int i = 0; i < 32; ++i)
+        os << "<rect x=\"" << px(x0 + i * kSide / 32) << "\" y=\"" << px(y0 + kSide + 6) << "\" width=\""
+           << px(kSide / 32 + 0.3) << "\" height=\"" << px(kScale) << "\" fill=\"" << inferno(i / 31.0) << "\"/>";
+      os << "\n<text x=\"" << px(x0) << "\" y=\"" << px(y0 + kSide + kScale + 20) << "\">" << short_number(lo)
+         << "</text><text x=\"" << px(x0 + kSide) << "\" y=\"" << px(y0 + kSide + kScale + 20)
+         << "\" text-anchor=\"end\">" << short_number(hi) << "</text>\n";
+    }
+    os << "<rect x=\"" << px(x0) << "\" y=\"" << px(y0) << "\" width=\"" << px(kSide) << "\" height=\"" << px(kSide)
+       << "\" fill=\"none\" stroke=\"#888\"/>\n";
+    if (!p.caption.empty())
+      os << "<text x=\"" << px(x0 + kSide / 2) << "\" y=\"" << px(y0 + kSide + kScale + 38)
+         << "\" text-anchor=\"middle\" fill=\"#444\">" << svg_escape(p.caption) << "</text>\n";
+    os << "</g>\n";
+  }
+  for (size_t i = 0; i < note_lines.size(); ++i)
+    os << "<text x=\"" << px(kGap) << "\" y=\"" << px(kTop + kSide + kScale + 72 + 16 * double(i))
+       << "\" fill=\"#444\">" << svg_escape(note_lines[i]) << "</text>\n";
   os << "</svg>\n";
   return os.str();
 }

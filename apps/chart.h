@@ -65,6 +65,24 @@ struct Heatmap {
 };
 std::string heatmap_svg(const Heatmap& h);
 
+// Square panels side by side, each an image (PNG bytes, embedded) under an optional grid of values
+// (e.g. attention over an image's patches) drawn in the inferno colour scale, from the panel's
+// smallest value (dark) to its largest (light), with that range printed under it. Each grid cell
+// is a <rect class="cell" data-panel="..." data-value="...">, so tests can read the values back.
+struct OverlayPanel {
+  std::string title;           // above the panel
+  std::string png;             // the image, stretched to the panel (pixels kept sharp); empty: none
+  int rows = 0, cols = 0;      // the grid over the image
+  std::vector<double> values;  // rows x cols, row-major; empty: the image alone
+  double opacity = 0.65;       // of the grid over the image
+  std::string caption;         // under the panel (after the value range)
+};
+std::string overlay_svg(const std::vector<OverlayPanel>& panels, const std::string& title,
+                        const std::string& note = "");
+
+// RFC 4648 base64 (for data: URIs).
+std::string base64(const std::string& bytes);
+
 std::string svg_escape(const std::string& s);
 
 }  // namespace vt::apps

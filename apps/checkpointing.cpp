@@ -195,10 +195,13 @@ std::string describe_model(const std::string& path, const LoadedModel& m) {
   const data::TransformConfig& t = m.transform;
   const bool sparse_kept = !m.model->blocks.empty() && m.model->blocks[0].attn.eval_sparse;
   const char* evaluated = sparse_kept ? m.model->cfg.attn.c_str() : m.model->attention().deployed().name;
+  const char* interpolation = t.eval_interpolation == data::Interpolation::kBicubic ? "bicubic" : "bilinear";
+  if (t.small_input())  // data/transforms.cpp, eval_image: small images are only resized to the input size
+    return str_printf("%s: %s attention (evaluated as %s), %d px (images resized to it, %s; no crop at 32 px or less)",
+                      path.c_str(), m.model->cfg.attn.c_str(), evaluated, t.input_size, interpolation);
   return str_printf("%s: %s attention (evaluated as %s), %d px, resize %d px then center crop (ratio %g, %s)",
                     path.c_str(), m.model->cfg.attn.c_str(), evaluated, t.input_size,
-                    static_cast<int>(std::floor(t.input_size / t.crop_ratio)), t.crop_ratio,
-                    t.eval_interpolation == data::Interpolation::kBicubic ? "bicubic" : "bilinear");
+                    static_cast<int>(std::floor(t.input_size / t.crop_ratio)), t.crop_ratio, interpolation);
 }
 
 }  // namespace vt::apps

@@ -299,9 +299,10 @@ EpochStats train_one_epoch(TrainContext& c, Progress& p) {
   return st;
 }
 
-EvalStats evaluate(vit::Deit& model, data::DataLoader& loader, int log_interval, bool verbose) {
+EvalStats evaluate(vit::Deit& model, data::DataLoader& loader, int log_interval, bool verbose, bool confusion) {
   NoGradGuard no_grad;
   EvalStats st;
+  std::vector<double> counts(confusion ? size_t(model.cfg.num_classes * model.cfg.num_classes) : 0, 0.0);
   SmoothedValue loss_meter, acc1_meter, acc5_meter, iter_time, data_time;
   loader.start_epoch(0);
   const int64_t total = loader.batches_per_epoch();
@@ -326,6 +327,10 @@ EvalStats evaluate(vit::Deit& model, data::DataLoader& loader, int log_interval,
       for (int64_t k = 0; k < K; ++k) rank += row[k] > target || (row[k] == target && k < batch->labels[r]);
       c1 += rank < 1;
       c5 += rank < top;
+      if (confusion) {
+        const int64_t predicted = std::max_element(row, row + K) - row;  // the first of equal maxima
+        counts[batch->labels[r] * K + predicted] += 1;
+      }
     }
     correct1 += c1;
     correct5 += c5;
@@ -354,6 +359,10 @@ EvalStats evaluate(vit::Deit& model, data::DataLoader& loader, int log_interval,
   batches = static_cast<int64_t>(sums[2]);
   correct1 = static_cast<int64_t>(sums[3]);
   correct5 = static_cast<int64_t>(sums[4]);
+  if (confusion) {
+    dist::allreduce_sum(counts.data(), static_cast<int64_t>(counts.size()));
+    for (double c : counts) st.confusion.push_back(static_cast<int64_t>(c));
+  }
   // deit: accuracies weighted by batch size, the loss an unweighted mean of per-batch means
   st.loss = batches ? loss_sum / batches : 0;
   st.acc1 = st.images ? 100.0 * correct1 / st.images : 0;

@@ -97,8 +97,11 @@ void check_memory(const vit::Deit& model, int64_t batch_size);
 struct EvalStats {
   double loss = 0, acc1 = 0, acc5 = 0;
   int64_t images = 0;
+  // With `confusion`: K x K counts, row = true class, column = predicted (top-1; ties to the
+  // lower index, as torch.topk), summed over ranks.
+  std::vector<int64_t> confusion;
 };
 // Prints deit's "Test:" lines and "* Acc@1 .. Acc@5 .. loss .." when `verbose`.
-EvalStats evaluate(vit::Deit& model, data::DataLoader& loader, int log_interval, bool verbose);
+EvalStats evaluate(vit::Deit& model, data::DataLoader& loader, int log_interval, bool verbose, bool confusion = false);
 
 }  // namespace vt::apps

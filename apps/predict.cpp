@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "apps/chart.h"
 #include "apps/checkpointing.h"
 #include "apps/commands.h"
 #include "apps/preflight.h"
@@ -12,12 +13,99 @@
 #include "core/ops.h"
 #include "core/threads.h"
 #include "data/dataset.h"
+#include "data/image.h"
+#include "data/transforms.h"
+#include "vit/attention_weights.h"
 
 namespace vt::apps {
 
+namespace {
+
+// Pixels repeated to at least `side` pixels a side (SVG renderers may smooth a stretched image).
+data::Image nearest_upscale(const data::Image& img, int side) {
+  const int f = std::max(1, (side + std::max(img.width, img.height) - 1) / std::max(img.width, img.height));
+  data::Image out = data::make_image(img.width * f, img.height * f, img.channels);
+  for (int y = 0; y < out.height; ++y)
+    for (int x = 0; x < out.width; ++x)
+      for (int c = 0; c < img.channels; ++c) out.at(y, x, c) = img.at(y / f, x / f, c);
+  return out;
+}
+
+// The cls token's row of an (n, n) matrix over the g x g patches (token 0 is the cls token).
+std::vector<double> cls_row(const float* w, int64_t n) { return std::vector<double>(w + 1, w + n); }
+
+// The picture of --attention-map (vit/attention_weights.h computes what it shows).
+std::string attention_map_svg(vit::Deit& model, const Tensor& x, const data::Image& seen, const std::string& title) {
+  const std::vector<vit::BlockAttention> maps = vit::attention_maps(model, x);
+  const vit::BlockAttention& last = maps.back();
+  const int64_t H = last.weights.size(0), n = last.weights.size(1), grid = model.cfg.img_size / model.cfg.patch;
+  VT_CHECK(n == grid * grid + 1, "attention map: ", n, " tokens for a ", grid, "x", grid, " patch grid");
+  const std::string png = data::encode_png(nearest_upscale(seen, 224));
+  std::vector<OverlayPanel> panels;
+  OverlayPanel input;
+  input.title = "input as the model sees it";
+  input.png = png;
+  input.caption = str_printf("%d x %d px, %lld x %lld patches", seen.width, seen.height, static_cast<long long>(grid),
+                             static_cast<long long>(grid));
+  panels.push_back(input);
+  OverlayPanel mean_heads;
+  mean_heads.title = str_printf("block %zu: cls attention, mean of %lld heads", maps.size(), static_cast<long long>(H));
+  mean_heads.png = png;
+  mean_heads.rows = mean_heads.cols = static_cast<int>(grid);
+  mean_heads.values.assign(n - 1, 0.0);
+  for (int64_t h = 0; h < H; ++h) {
+    const std::vector<double> row = cls_row(last.weights.data() + h * n * n, n);
+    for (int64_t j = 0; j < n - 1; ++j) mean_heads.values[j] += row[j] / double(H);
+  }
+  mean_heads.caption = "cls row, mean over heads";
+  panels.push_back(mean_heads);
+  OverlayPanel rollout;
+  rollout.title = str_printf("rollout over %zu block%s", maps.size(), maps.size() == 1 ? "" : "s");
+  rollout.png = png;
+  rollout.rows = rollout.cols = static_cast<int>(grid);
+  rollout.values = cls_row(vit::attention_rollout(maps).data(), n);
+  rollout.caption = "cls row of the rollout";
+  panels.push_back(rollout);
+  if (!last.masks.empty()) {
+    OverlayPanel kept;
+    kept.title = str_printf("block %zu mask: heads keeping cls -> patch", maps.size());
+    kept.png = png;
+    kept.rows = kept.cols = static_cast<int>(grid);
+    kept.values.assign(n - 1, 0.0);
+    int64_t nnz = 0;
+    for (const vit::CsrMask& m : last.masks) {
+      for (int32_t e = m.row_ptr[0]; e < m.row_ptr[1]; ++e)
+        if (m.col[e] > 0) kept.values[m.col[e] - 1] += 1;
+      nnz += m.nnz();
+    }
+    kept.caption =
+        str_printf("of %lld heads; density %.3f", static_cast<long long>(H), double(nnz) / double(H * n * n));
+    panels.push_back(kept);
+    data::Image mask = data::make_image(static_cast<int>(n), static_cast<int>(n), 1, 0);
+    const vit::CsrMask& m0 = last.masks[0];
+    for (int64_t i = 0; i < n; ++i)
+      for (int32_t e = m0.row_ptr[i]; e < m0.row_ptr[i + 1]; ++e) mask.at(static_cast<int>(i), m0.col[e], 0) = 255;
+    OverlayPanel full;
+    full.title = str_printf("block %zu mask, head 1 (%lld x %lld tokens)", maps.size(), static_cast<long long>(n),
+                            static_cast<long long>(n));
+    full.png = data::encode_png(nearest_upscale(mask, 224));
+    full.caption = str_printf("white: kept (%.3f of pairs)", double(m0.nnz()) / double(n * n));
+    panels.push_back(full);
+  }
+  return overlay_svg(
+      panels, title,
+      "Each panel's colours span its own range (printed under it).\n"
+      "The weights are those the model applies (Z = W V): softmax's probabilities,\n"
+      "Taylor's first-order weights (which can be negative), the masked kinds' softmax over kept pairs.\n"
+      "Rollout (Abnar & Zuidema, 2020): per block (mean of the heads + I) / 2, multiplied through the "
+      "blocks.");
+}
+
+}  // namespace
+
 int run_predict(int argc, char** argv) {
   std::vector<std::string> images;
-  std::string checkpoint, model, results_file, attn, device = "cpu";
+  std::string checkpoint, model, results_file, attn, attention_map, device = "cpu";
   int topk = 5, threads = 0;
   double crop_ratio = 0;
   ArgParser p("predict", "Classify images with a checkpoint and print the top-k classes.");
@@ -39,6 +127,10 @@ int run_predict(int argc, char** argv) {
   p.add_alias("k", "topk");
   p.add("results-file", &results_file, "CSV: filename, rank, index, label, prob");
   p.value_hint("results-file", "FILE");
+  p.add("attention-map", &attention_map,
+        "SVG of the image with the cls token's attention over the patches: last block (mean over heads) and "
+        "rollout over all blocks; the masked kinds' masks beside (one image only)");
+  p.value_hint("attention-map", "FILE.svg");
   p.group("run");
   p.add("threads", &threads, "compute threads");
   p.default_text("threads", "all cores");
@@ -51,6 +143,8 @@ int run_predict(int argc, char** argv) {
   if (checkpoint.empty()) throw UsageError("--checkpoint FILE is required");
   require_file("checkpoint", checkpoint);
   if (images.empty()) throw UsageError("give at least one image");
+  if (!attention_map.empty() && images.size() != 1)
+    throw UsageError(str_cat("--attention-map draws one image; ", images.size(), " were given"));
   if (topk < 1) throw UsageError("--topk must be at least 1");
   set_num_threads(threads > 0 ? threads : hardware_threads());
   LoadedModel m = load_model(checkpoint, model, attn);
@@ -85,7 +179,18 @@ int run_predict(int argc, char** argv) {
       const int64_t c = order[i];
       const std::string label = c < static_cast<int64_t>(m.classes.size()) ? m.classes[c] : std::to_string(c);
       std::printf("  > %-24s : %.4f\n", label.c_str(), probs.data()[c]);
-      csv += str_cat(data::printable_path(path), ",", i + 1, ",", c, ",\"", label, "\",", probs.data()[c], "\n");
+      csv += str_cat(csv_field(data::printable_path(path)), ",", i + 1, ",", c, ",", csv_field(label), ",",
+                     probs.data()[c], "\n");
+    }
+    if (!attention_map.empty()) {
+      const int64_t top = order[0];
+      const std::string label = top < static_cast<int64_t>(m.classes.size()) ? m.classes[top] : std::to_string(top);
+      write_file_atomic(
+          attention_map,
+          attention_map_svg(*m.model, x, data::eval_image(*r.image, m.transform),
+                            str_printf("%s: %s (%.3f), %s attention", data::printable_path(path).c_str(), label.c_str(),
+                                       probs.data()[top], m.model->attention().deployed().name)));
+      std::printf("wrote %s\n", attention_map.c_str());
     }
   }
   if (!results_file.empty()) write_file_atomic(results_file, csv);

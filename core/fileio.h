@@ -43,4 +43,8 @@ void write_file_atomic(const std::string& path, const std::string& bytes);
 // (including a component that exists and is not a directory).
 void make_directories(const std::string& path);
 
+// One CSV field as RFC 4180 writes it: quoted (with inner quotes doubled) when it holds a comma,
+// a quote or a line break; as it is otherwise.
+std::string csv_field(const std::string& text);
+
 }  // namespace vt

@@ -2,6 +2,7 @@
 #include "data/image.h"
 
 #include <stb_image.h>
+#include <stb_image_write.h>
 
 #include <algorithm>
 #include <cctype>
@@ -234,6 +235,21 @@ DecodeResult decode_image(const std::string& bytes, int64_t max_pixels) {
   stbi_image_free(data);
   r.image = std::move(im);
   return r;
+}
+
+std::string encode_png(const Image& img) {
+  VT_CHECK(img.width > 0 && img.height > 0 && (img.channels == 1 || img.channels == 3 || img.channels == 4),
+           "encode_png: a ", img.width, "x", img.height, " image with ", img.channels, " channels");
+  VT_CHECK(img.pixels.size() == size_t(img.width) * img.height * img.channels, "encode_png: ", img.pixels.size(),
+           " bytes for a ", img.width, "x", img.height, "x", img.channels, " image");
+  std::string out;
+  const auto append = [](void* ctx, void* data, int size) {
+    static_cast<std::string*>(ctx)->append(static_cast<const char*>(data), static_cast<size_t>(size));
+  };
+  VT_CHECK(stbi_write_png_to_func(append, &out, img.width, img.height, img.channels, img.pixels.data(),
+                                  img.width * img.channels),
+           "encode_png: stb_image_write failed on a ", img.width, "x", img.height, " image");
+  return out;
 }
 
 }  // namespace vt::data

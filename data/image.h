@@ -32,9 +32,12 @@ struct DecodeResult {
 // read the header or the image exceeds max_pixels.
 bool probe_image(const std::string& bytes, int& width, int& height, std::string& error, int64_t max_pixels);
 
-// Decodes PNG/JPEG (baseline, progressive, CMYK/YCCK)/BMP/GIF/TGA/PSD/PNM by content into RGB:
+// Decodes PNG/JPEG (baseline, progressive, CMYK/YCCK)/BMP/PNM by content into RGB:
 // grey is replicated, alpha dropped, 16-bit reduced to 8-bit, CMYK converted (as PIL's
 // convert('RGB')). The header is checked against max_pixels before any pixel memory is allocated.
 DecodeResult decode_image(const std::string& bytes, int64_t max_pixels = kDefaultMaxPixels);
+
+// The PNG file's bytes for an image of 1 (grey), 3 (RGB) or 4 (RGBA) channels (stb_image_write).
+std::string encode_png(const Image& img);
 
 }  // namespace vt::data

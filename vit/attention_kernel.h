@@ -55,6 +55,12 @@ std::shared_ptr<AttentionKernel> make_sparse_kernel(const MaskOptions& opt, Spar
 std::shared_ptr<AttentionKernel> make_vitality_kernel(const MaskOptions& opt, SparseStats* stats,
                                                       std::vector<CsrMask> fixed = {}, float residual_weight = 1.f);
 
+// Each kind's weights formed explicitly, for one head (attention_weights.cpp).
+Tensor softmax_weights(const Tensor& q, const Tensor& k, const MaskOptions& opt, CsrMask* mask);
+Tensor taylor_weights(const Tensor& q, const Tensor& k, const MaskOptions& opt, CsrMask* mask);
+Tensor sparse_weights(const Tensor& q, const Tensor& k, const MaskOptions& opt, CsrMask* mask);
+Tensor vitality_weights(const Tensor& q, const Tensor& k, const MaskOptions& opt, CsrMask* mask);
+
 // Each kind's steps as its forward records them in the op trace (attention_steps.h).
 std::vector<TraceRecord> softmax_steps(const StepDims& dims);
 std::vector<TraceRecord> taylor_steps(const StepDims& dims);

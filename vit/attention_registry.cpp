@@ -42,13 +42,14 @@ std::shared_ptr<detail::AttentionKernel> vitality_kernel(const MaskOptions& opt,
 
 const std::vector<AttentionKindSpec> kKinds = {
     {"softmax", "softmax(s Q K^T) V, DeiT's attention", false, nullptr, "softmax-baseline", probabilities, nullptr,
-     softmax_kernel, detail::softmax_steps},
+     softmax_kernel, detail::softmax_steps, detail::softmax_weights},
     {"taylor", "ViTALiTy's linear Taylor attention (Algorithm 1), O(n d^2)", false, nullptr, "vitality", taylor_state,
-     nullptr, taylor_kernel, detail::taylor_steps},
+     nullptr, taylor_kernel, detail::taylor_steps, detail::taylor_weights},
     {"sparse", "SANGER: softmax over the pairs a 4-bit predicted mask keeps", true, nullptr, "sanger", probabilities,
-     nullptr, sparse_kernel, detail::sparse_steps},
+     nullptr, sparse_kernel, detail::sparse_steps, detail::sparse_weights},
     {"vitality", "ViTALiTy training: Taylor + exp residual on SANGER's mask, annealed; deployed as taylor", true,
-     "taylor", "vitality", probabilities, cosine_anneal, vitality_kernel, detail::vitality_steps},
+     "taylor", "vitality", probabilities, cosine_anneal, vitality_kernel, detail::vitality_steps,
+     detail::vitality_weights},
 };
 
 }  // namespace

@@ -53,6 +53,9 @@ struct AttentionKindSpec {
   std::shared_ptr<detail::AttentionKernel> (*make_kernel)(const MaskOptions& opt, SparseStats* stats);
   // The steps one forward records in the trace, in order (core/trace.h).
   std::vector<TraceRecord> (*steps)(const StepDims& dims);
+  // One head's n x n weights W (Z = W V) for contiguous q, k of shape (n, d), formed explicitly;
+  // the masked kinds also return their mask (attention_weights.h).
+  Tensor (*weights)(const Tensor& q, const Tensor& k, const MaskOptions& opt, CsrMask* mask);
 
   const AttentionKindSpec& deployed() const;  // the inference kind's entry (itself when null)
 };

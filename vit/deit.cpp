@@ -53,6 +53,7 @@ Tensor Attention::forward(const Tensor& x, const nn::Context& ctx, const Tensor&
     TraceScope s("qkv");
     qkv_out = qkv.forward(x);  // (B, n, 3D): q, k, v side by side, read in place by the kernels
   }
+  if (keep_qkv) *keep_qkv = qkv_out;
   // Evaluation runs the kind's deployed form (ViTALiTy drops its sparse residual: Taylor only).
   const AttentionKindSpec& run = (!ctx.training && !eval_sparse) ? kind->deployed() : *kind;
   Tensor z;  // (B, n, D)

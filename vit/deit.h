@@ -49,7 +49,8 @@ struct Attention {
   MaskOptions mask;
   bool eval_sparse = false;
   nn::Dropout proj_drop;
-  SparseStats last_stats;  // after a forward that used a mask: density per head (else empty)
+  SparseStats last_stats;      // after a forward that used a mask: density per head (else empty)
+  Tensor* keep_qkv = nullptr;  // when set, forward stores its (B, n, 3D) qkv projection there (attention_maps)
   // (B, n, D) -> (B, n, D); with `residual`, residual + attention(x) (summed in proj's epilogue).
   Tensor forward(const Tensor& x, const nn::Context& ctx, const Tensor& residual = Tensor());
   void parameters(nn::Parameters& out, const std::string& prefix) const;

@@ -125,3 +125,40 @@ TEST_CASE("heatmaps: one cell per value, the darkest the largest") {
   CHECK(cells[3].at("fill") == "#08306b");  // the largest the darkest
   CHECK(svg_texts(svg, "row") == std::vector<std::string>{"a", "b"});
 }
+
+TEST_CASE("base64: RFC 4648's test vectors") {
+  CHECK(base64("") == "");
+  CHECK(base64("f") == "Zg==");
+  CHECK(base64("fo") == "Zm8=");
+  CHECK(base64("foo") == "Zm9v");
+  CHECK(base64("foob") == "Zm9vYg==");
+  CHECK(base64("fooba") == "Zm9vYmE=");
+  CHECK(base64("foobar") == "Zm9vYmFy");
+  CHECK(base64(std::string("\xff\x00\x80", 3)) == "/wCA");
+}
+
+TEST_CASE("overlay panels: the image embedded, one cell per value, the lightest the largest, the range printed") {
+  OverlayPanel a;
+  a.title = "weights";
+  a.png = "PNGBYTES";
+  a.rows = 2;
+  a.cols = 3;
+  a.values = {0.1, 0.5, 0.2, 0.9, 0.3, 0.4};
+  OverlayPanel b;
+  b.title = "image only";
+  b.png = "X";
+  const std::string svg = overlay_svg({a, b}, "title", "line one\nline two");
+  const auto cells = svg_elements(svg, "cell");
+  REQUIRE(cells.size() == 6);
+  for (size_t i = 0; i < 6; ++i) CHECK(std::stod(cells[i].at("data-value")) == a.values[i]);
+  CHECK(cells[3].at("fill") == "#fcffa4");                           // 0.9: the scale's light end
+  CHECK(cells[0].at("fill") == "#000004");                           // 0.1: its dark end
+  CHECK(std::stod(cells[4].at("x")) > std::stod(cells[3].at("x")));  // row-major, left to right
+  CHECK(svg.find("data:image/png;base64," + base64("PNGBYTES")) != std::string::npos);
+  CHECK(svg.find("data:image/png;base64," + base64("X")) != std::string::npos);
+  CHECK(svg.find(">0.1</text>") != std::string::npos);
+  CHECK(svg.find(">0.9</text>") != std::string::npos);
+  CHECK(svg.find(">line two</text>") != std::string::npos);
+  a.values.pop_back();
+  CHECK_THROWS_WITH(overlay_svg({a}, "t"), doctest::Contains("5 values for a 2x3 grid"));
+}

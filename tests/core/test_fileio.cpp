@@ -55,3 +55,11 @@ TEST_CASE("make_directories: parents, existing directories, and a file in the wa
                        Error);
   CHECK_THROWS_AS(make_directories(""), Error);
 }
+
+TEST_CASE("csv_field: RFC 4180 quoting only where needed") {
+  CHECK(csv_field("n01440764") == "n01440764");
+  CHECK(csv_field("") == "");
+  CHECK(csv_field("tench, Tinca tinca") == "\"tench, Tinca tinca\"");
+  CHECK(csv_field("a \"quoted\" name") == "\"a \"\"quoted\"\" name\"");
+  CHECK(csv_field("two\nlines") == "\"two\nlines\"");
+}

@@ -129,3 +129,29 @@ TEST_CASE("a PNG whose first IDAT chunk is empty decodes (stb 2.27 would memcpy 
   CHECK_FALSE(r.image);
   CHECK(r.error.find("decoding failed") == 0);
 }
+
+TEST_CASE("encode_png: PNG bytes that decode to the same pixels; grey and RGBA too; bad images refused") {
+  Image rgb = make_image(5, 3, 3);
+  for (size_t i = 0; i < rgb.pixels.size(); ++i) rgb.pixels[i] = static_cast<uint8_t>(i * 37 % 256);
+  const std::string png = encode_png(rgb);
+  CHECK(png.compare(0, 8, "\x89PNG\r\n\x1a\n", 8) == 0);
+  DecodeResult r = decode_image(png);
+  REQUIRE(r.image);
+  CHECK(r.image->width == 5);
+  CHECK(r.image->height == 3);
+  CHECK(r.image->pixels == rgb.pixels);
+  Image grey = make_image(2, 2, 1);
+  grey.pixels = {0, 85, 170, 255};
+  DecodeResult g = decode_image(encode_png(grey));
+  REQUIRE(g.image);
+  CHECK(g.image->pixels == std::vector<uint8_t>{0, 0, 0, 85, 85, 85, 170, 170, 170, 255, 255, 255});
+  Image rgba = make_image(1, 1, 4, 200);
+  DecodeResult a = decode_image(encode_png(rgba));
+  REQUIRE(a.image);
+  CHECK(a.image->pixels == std::vector<uint8_t>{200, 200, 200});  // alpha dropped on decode
+  Image bad = make_image(2, 2, 2);
+  CHECK_THROWS_WITH(encode_png(bad), doctest::Contains("2 channels"));
+  bad = make_image(2, 2, 3);
+  bad.pixels.pop_back();
+  CHECK_THROWS_WITH(encode_png(bad), doctest::Contains("11 bytes for a 2x2x3 image"));
+}
