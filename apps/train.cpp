@@ -163,6 +163,8 @@ Json epoch_log_line(const EpochStats& es, const EvalStats& ev, int64_t epoch, in
   if (dist::world_size() > 1) line.set("allreduce_s", es.allreduce_seconds);
   line.set("rss_mb", resident_mb());
   line.set("attn", a.attn);
+  line.set("kernels", kernel_path());  // what the bits depend on besides the settings (core/threads.h)
+  line.set("blas", blas_info());
   if (!std::isnan(es.residual_weight)) line.set("residual_weight", es.residual_weight);
   if (!es.densities.empty()) {  // the mean over the epoch's steps that used the mask
     Json dens = Json::array();
@@ -345,8 +347,8 @@ void print_startup(const TrainArgs& a, const Datasets& ds) {
                   ? "--unscale-lr: as given"
                   : str_cat("lr ", a.lr, " x batch ", a.batch_size, " x world ", a.world_size, " / 512").c_str());
   std::printf("%s", ds.summary.c_str());
-  std::printf("threads: %d (hardware %d), data workers: %d, BLAS: %s\n", num_threads(), hardware_threads(),
-              a.num_workers, blas_info().c_str());
+  std::printf("threads: %d (hardware %d), data workers: %d, kernels: %s, BLAS: %s\n", num_threads(), hardware_threads(),
+              a.num_workers, kernel_path().c_str(), blas_info().c_str());
   if (a.world_size > 1)
     std::printf("distributed: %d processes over MPI, batch %d per process (%d in all); rank 0 logs and checkpoints\n",
                 a.world_size, a.batch_size, a.batch_size * a.world_size);
@@ -388,7 +390,8 @@ int run_main_job(TrainArgs base, bool save) {
         estimate_on_accelerator(*r.model, x, hw::load_arch_config(vit::attention_kind(r.name).accelerator), energy));
   std::ostringstream table;
   table << "\nSummary (" << base.preset << " preset, " << base.epochs << " epochs, Fashion-MNIST test set of "
-        << ds.val->size() << " images)\n";
+        << ds.val->size() << " images; " << num_threads() << " threads, kernels " << kernel_path() << ", "
+        << blas_info() << ": the same bits on every run with these, the last digits may differ with others)\n";
   table << "| attention | top-1 (%) | top-5 (%) | epoch time (s) | train img/s | data wait | mask density | evaluated "
            "as |"
            " accelerator | us / image | uJ / image |\n";

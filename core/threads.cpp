@@ -57,6 +57,12 @@ std::string blas_info() {
                  " threads)");
 }
 
+std::string kernel_path() {
+  if (detail::cpu_has_avx2_fma()) return "AVX2+FMA";
+  const char* forced = std::getenv("VITALITY_NO_AVX2");
+  return forced && *forced ? "baseline SSE2 (VITALITY_NO_AVX2 is set)" : "baseline SSE2 (no AVX2+FMA on this CPU)";
+}
+
 namespace detail {
 bool cpu_has_avx2_fma() {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))

@@ -17,6 +17,11 @@ void set_num_threads(int n);  // 1 <= n <= hardware_threads(); sets OpenMP's and
 int num_threads();
 int hardware_threads();   // what the machine offers (std::thread::hardware_concurrency)
 std::string blas_info();  // e.g. "OpenBLAS 0.3.21 (core Haswell, pthread, 2 threads)"
+// The path our own kernels take on this CPU (core/simd.h): "AVX2+FMA", or "baseline SSE2" with
+// the reason. Results are bitwise the same from run to run with one path, one BLAS core and one
+// thread count; another path or BLAS core changes the last bits (a fused multiply-add, another
+// summation order).
+std::string kernel_path();
 bool in_parallel_region();
 
 // Below this many elements a loop runs on one thread: forking costs a few microseconds.
