@@ -310,7 +310,7 @@ int run_bench_loader(int argc, char** argv) {
   lo.worker_nice = worker_nice;
   data::DataLoader loader(train, lo);
   const nn::LrSchedule sched = lr_schedule(a, std::min<int64_t>(steps, loader.batches_per_epoch()));
-  TrainContext ctx{model, loader, *opt, sched, nullptr, a};
+  TrainContext ctx{model, loader, *opt, sched, nullptr, a, nullptr, transform_config(a)};
   Progress progress;
   std::printf("\ntraining %d steps through the loader:\n", steps);
   std::fflush(stdout);

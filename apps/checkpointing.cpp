@@ -19,6 +19,7 @@ Json model_card(const vit::DeitConfig& c, const data::TransformConfig& t, const 
   j.set("heads", c.heads);
   j.set("mlp_ratio", c.mlp_ratio);
   j.set("num_classes", c.num_classes);
+  j.set("distilled", c.distilled);
   j.set("attn", c.attn);
   j.set("sparse_threshold", static_cast<double>(c.mask.threshold));
   Json mean = Json::array(), std = Json::array();
@@ -52,6 +53,7 @@ vit::DeitConfig config_from_card(const Json& j) {
   c.heads = need("heads").as_int("heads");
   c.mlp_ratio = need("mlp_ratio").as_double("mlp_ratio");
   c.num_classes = need("num_classes").as_int("num_classes");
+  if (const Json* d = j.find("distilled")) c.distilled = d->as_bool("distilled");
   c.attn = vit::attention_kind(need("attn").as_string("attn")).name;
   c.mask.threshold = static_cast<float>(need("sparse_threshold").as_double("sparse_threshold"));
   return c;

@@ -11,6 +11,7 @@
 #include "core/dist.h"
 #include "core/ops.h"
 #include "core/rng.h"
+#include "nn/distillation.h"
 
 namespace vt::apps {
 
@@ -201,7 +202,7 @@ EpochStats train_one_epoch(TrainContext& c, Progress& p) {
   const int64_t limit = a.max_steps > 0 ? std::min<int64_t>(total, a.max_steps) : total;
   const std::string header = str_cat("Epoch: [", p.epoch, "]");
   const bool tty = stdout_is_terminal() && dist::world_size() == 1;  // mpirun gives rank 0 a pty: plain lines
-  SmoothedValue loss_meter, iter_time, data_time;
+  SmoothedValue loss_meter, iter_time, data_time, teacher_time;
   const nn::Parameters params = c.model.parameters();
   std::vector<float> grad_buffer;
   const auto t_epoch = Clock::now();
@@ -221,10 +222,21 @@ EpochStats train_one_epoch(TrainContext& c, Progress& p) {
     }
     Generator gen = Generator::derive(static_cast<uint64_t>(a.seed), static_cast<uint64_t>(p.epoch),
                                       kStepStream + static_cast<uint64_t>(step));
-    Tensor logits = c.model.forward(batch->images, nn::Context{true, &gen});
+    const vit::Deit::Heads heads = c.model.forward_heads(batch->images, nn::Context{true, &gen});
     accumulate_density(c.model.densities(), p);
-    Tensor loss = batch->targets.defined() ? cross_entropy_soft(logits, batch->targets)
-                                           : cross_entropy(logits, batch->labels, static_cast<float>(a.smoothing));
+    // deit's criterion on the class head (a distilled model's second head learns from the teacher)
+    Tensor loss = batch->targets.defined() ? cross_entropy_soft(heads.cls, batch->targets)
+                                           : cross_entropy(heads.cls, batch->labels, static_cast<float>(a.smoothing));
+    if (c.teacher) {  // deit's DistillationLoss; a model without a distillation head distils through its class head
+      const auto t_teacher = Clock::now();
+      const Tensor teacher_logits = c.teacher->logits(batch->images, c.student_transform);
+      const double ts = since(t_teacher);
+      st.teacher_seconds += ts;
+      teacher_time.update(ts);
+      loss = nn::distillation_loss(loss, heads.dist.defined() ? heads.dist : heads.cls, teacher_logits,
+                                   nn::parse_distillation_type(a.distillation_type),
+                                   static_cast<float>(a.distillation_alpha), static_cast<float>(a.distillation_tau));
+    }
     // the mean over all ranks: what one process with the whole batch would log, and every rank
     // sees the same value, so a non-finite loss stops them all at the same step
     const float loss_value = static_cast<float>(dist::world_size() > 1 ? global_mean(loss.item()) : loss.item());
@@ -254,11 +266,13 @@ EpochStats train_one_epoch(TrainContext& c, Progress& p) {
     if (step % a.log_interval == 0 || last) {
       if (tty) std::printf("\r\033[K");
       const double eta = iter_time.global_avg() * (limit - step - 1);
-      std::printf("%s  %s  eta: %s  lr: %.6f  loss: %.4f (%.4f)  time: %.4f  data: %.4f  img/s: %.1f  rss: %.0f MB%s\n",
-                  header.c_str(), progress_index(step, limit).c_str(), format_duration(eta).c_str(), lr,
-                  loss_meter.median(), loss_meter.global_avg(), iter_time.median(), data_time.median(),
-                  batch->images.size(0) / std::max(iter_time.median(), 1e-9), resident_mb(),
-                  annealed ? weight_text(st.residual_weight).c_str() : "");
+      std::printf(
+          "%s  %s  eta: %s  lr: %.6f  loss: %.4f (%.4f)  time: %.4f  data: %.4f%s  img/s: %.1f  rss: %.0f MB%s\n",
+          header.c_str(), progress_index(step, limit).c_str(), format_duration(eta).c_str(), lr, loss_meter.median(),
+          loss_meter.global_avg(), iter_time.median(), data_time.median(),
+          c.teacher ? str_printf("  teacher: %.4f", teacher_time.median()).c_str() : "",
+          batch->images.size(0) / std::max(iter_time.median(), 1e-9), resident_mb(),
+          annealed ? weight_text(st.residual_weight).c_str() : "");
     } else if (tty) {
       const int width = 30, done = static_cast<int>(width * (step + 1) / limit);
       std::printf("\r%s [%s%s] %lld/%lld loss %.4f", header.c_str(), std::string(done, '#').c_str(),
@@ -291,6 +305,9 @@ EpochStats train_one_epoch(TrainContext& c, Progress& p) {
                 st.seconds / std::max<int64_t>(1, limit));
     std::printf("Averaged stats: lr: %.6f  loss: %.4f (%.4f)  wait: %.1f s (%.1f%%)", st.train_lr, loss_meter.median(),
                 st.train_loss, st.wait_seconds, 100 * st.wait_seconds / std::max(st.seconds, 1e-9));
+    if (c.teacher)
+      std::printf("  teacher: %.1f s (%.1f%%)", st.teacher_seconds,
+                  100 * st.teacher_seconds / std::max(st.seconds, 1e-9));
     if (dist::world_size() > 1)
       std::printf("  allreduce: %.1f s (%.1f%%)", st.allreduce_seconds,
                   100 * st.allreduce_seconds / std::max(st.seconds, 1e-9));

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/teacher.h"
 #include "apps/train_args.h"
 #include "data/dataset.h"
 #include "data/loader.h"
@@ -63,6 +64,7 @@ struct EpochStats {
   std::vector<std::vector<double>> densities;
   int64_t masked_steps = 0;
   double residual_weight = NAN;  // at the epoch's last step (kinds with an anneal)
+  double teacher_seconds = 0;    // distillation: time in the teacher's forward passes
 };
 
 // A loss that is not finite stops the run; the message names the step.
@@ -78,6 +80,8 @@ struct TrainContext {
   const nn::LrSchedule& sched;
   nn::ModelEma* ema;  // null when off
   const TrainArgs& args;
+  Teacher* teacher = nullptr;               // --distillation-type soft|hard
+  data::TransformConfig student_transform;  // what made the batches (the teacher converts from it)
 };
 
 EpochStats train_one_epoch(TrainContext& c, Progress& p);

@@ -31,15 +31,19 @@ data::Image nearest_upscale(const data::Image& img, int side) {
   return out;
 }
 
-// The cls token's row of an (n, n) matrix over the g x g patches (token 0 is the cls token).
-std::vector<double> cls_row(const float* w, int64_t n) { return std::vector<double>(w + 1, w + n); }
+// The cls token's row of an (n, n) matrix over the g x g patches (token 0 is the cls token, the
+// patches follow the `prefix` tokens: cls, and dist for a distilled model).
+std::vector<double> cls_row(const float* w, int64_t n, int64_t prefix) {
+  return std::vector<double>(w + prefix, w + n);
+}
 
 // The picture of --attention-map (vit/attention_weights.h computes what it shows).
 std::string attention_map_svg(vit::Deit& model, const Tensor& x, const data::Image& seen, const std::string& title) {
   const std::vector<vit::BlockAttention> maps = vit::attention_maps(model, x);
   const vit::BlockAttention& last = maps.back();
   const int64_t H = last.weights.size(0), n = last.weights.size(1), grid = model.cfg.img_size / model.cfg.patch;
-  VT_CHECK(n == grid * grid + 1, "attention map: ", n, " tokens for a ", grid, "x", grid, " patch grid");
+  const int64_t prefix = model.cfg.prefix_tokens();
+  VT_CHECK(n == grid * grid + prefix, "attention map: ", n, " tokens for a ", grid, "x", grid, " patch grid");
   const std::string png = data::encode_png(nearest_upscale(seen, 224));
   std::vector<OverlayPanel> panels;
   OverlayPanel input;
@@ -52,10 +56,10 @@ std::string attention_map_svg(vit::Deit& model, const Tensor& x, const data::Ima
   mean_heads.title = str_printf("block %zu: cls attention, mean of %lld heads", maps.size(), static_cast<long long>(H));
   mean_heads.png = png;
   mean_heads.rows = mean_heads.cols = static_cast<int>(grid);
-  mean_heads.values.assign(n - 1, 0.0);
+  mean_heads.values.assign(n - prefix, 0.0);
   for (int64_t h = 0; h < H; ++h) {
-    const std::vector<double> row = cls_row(last.weights.data() + h * n * n, n);
-    for (int64_t j = 0; j < n - 1; ++j) mean_heads.values[j] += row[j] / double(H);
+    const std::vector<double> row = cls_row(last.weights.data() + h * n * n, n, prefix);
+    for (int64_t j = 0; j < n - prefix; ++j) mean_heads.values[j] += row[j] / double(H);
   }
   mean_heads.caption = "cls row, mean over heads";
   panels.push_back(mean_heads);
@@ -63,7 +67,7 @@ std::string attention_map_svg(vit::Deit& model, const Tensor& x, const data::Ima
   rollout.title = str_printf("rollout over %zu block%s", maps.size(), maps.size() == 1 ? "" : "s");
   rollout.png = png;
   rollout.rows = rollout.cols = static_cast<int>(grid);
-  rollout.values = cls_row(vit::attention_rollout(maps).data(), n);
+  rollout.values = cls_row(vit::attention_rollout(maps).data(), n, prefix);
   rollout.caption = "cls row of the rollout";
   panels.push_back(rollout);
   if (!last.masks.empty()) {
@@ -71,11 +75,11 @@ std::string attention_map_svg(vit::Deit& model, const Tensor& x, const data::Ima
     kept.title = str_printf("block %zu mask: heads keeping cls -> patch", maps.size());
     kept.png = png;
     kept.rows = kept.cols = static_cast<int>(grid);
-    kept.values.assign(n - 1, 0.0);
+    kept.values.assign(n - prefix, 0.0);
     int64_t nnz = 0;
     for (const vit::CsrMask& m : last.masks) {
       for (int32_t e = m.row_ptr[0]; e < m.row_ptr[1]; ++e)
-        if (m.col[e] > 0) kept.values[m.col[e] - 1] += 1;
+        if (m.col[e] >= prefix) kept.values[m.col[e] - prefix] += 1;
       nnz += m.nnz();
     }
     kept.caption =

@@ -18,6 +18,7 @@
 #include "apps/plot.h"
 #include "apps/preflight.h"
 #include "apps/runtime.h"
+#include "apps/teacher.h"
 #include "apps/train_args.h"
 #include "core/dist.h"
 #include "core/fileio.h"
@@ -166,6 +167,7 @@ Json epoch_log_line(const EpochStats& es, const EvalStats& ev, int64_t epoch, in
   line.set("kernels", kernel_path());  // what the bits depend on besides the settings (core/threads.h)
   line.set("blas", blas_info());
   if (!std::isnan(es.residual_weight)) line.set("residual_weight", es.residual_weight);
+  if (a.distillation_type != "none") line.set("teacher_s", es.teacher_seconds);
   if (!es.densities.empty()) {  // the mean over the epoch's steps that used the mask
     Json dens = Json::array();
     for (const auto& layer : es.densities) {
@@ -188,7 +190,40 @@ double accuracy_with_sparse_part(vit::Deit& model, data::DataLoader& val_loader,
   return acc1;
 }
 
-RunResult run_single(TrainArgs a, const Datasets& ds) {
+// The teacher of a distillation run. A resumed run continues the distillation its state file
+// records (teacher path, type, alpha, tau) unless the command line names one, and says when the
+// teacher's file is not the one the run started with.
+std::shared_ptr<Teacher> load_teacher(TrainArgs& a, const Json& saved, std::shared_ptr<Teacher> given) {
+  const Json* saved_type = saved.is_null() ? nullptr : saved.find("distillation_type");
+  if (a.distillation_type == "none" && saved_type && saved_type->as_string() != "none" && !given) {
+    a.distillation_type = saved_type->as_string();
+    a.distillation_alpha = saved.find("distillation_alpha")->as_double("distillation_alpha");
+    a.distillation_tau = saved.find("distillation_tau")->as_double("distillation_tau");
+    a.teacher_path = saved.find("teacher_path")->as_string("teacher_path");
+    a.teacher_model = saved.find("teacher_model")->as_string("teacher_model");
+    std::printf(
+        "Continuing the checkpoint's distillation: --distillation-type %s --distillation-alpha %g "
+        "--distillation-tau %g --teacher-path %s\n",
+        a.distillation_type.c_str(), a.distillation_alpha, a.distillation_tau, a.teacher_path.c_str());
+    require_file("teacher-path", a.teacher_path);
+  }
+  if (a.distillation_type == "none") return nullptr;
+  std::shared_ptr<Teacher> t = given ? given : std::make_shared<Teacher>(a.teacher_path, a.teacher_model);
+  VT_CHECK(t->model().cfg.num_classes == a.num_classes, "teacher ", t->label(), " has ", t->model().cfg.num_classes,
+           " classes, the dataset ", a.num_classes);
+  a.teacher_fingerprint = t->fingerprint();
+  if (const Json* f = saved.is_null() ? nullptr : saved.find("teacher_fingerprint");
+      f && !t->fingerprint().empty() && f->as_string() != t->fingerprint())
+    std::printf("warning: the teacher %s is not the file the run started with (fingerprint %s, now %s)\n",
+                t->label().c_str(), f->as_string().c_str(), t->fingerprint().c_str());
+  std::printf("distillation: %s, alpha %g%s, through the %s; %s\n", a.distillation_type.c_str(), a.distillation_alpha,
+              a.distillation_type == "soft" ? str_printf(", tau %g", a.distillation_tau).c_str() : "",
+              model_config(a).distilled ? "distillation head" : "class head (the model has no distillation token)",
+              t->describe().c_str());
+  return t;
+}
+
+RunResult run_single(TrainArgs a, const Datasets& ds, std::shared_ptr<Teacher> given_teacher = nullptr) {
   using Clock = std::chrono::steady_clock;
   const auto t_start = Clock::now();
   RunResult res;
@@ -221,13 +256,14 @@ RunResult run_single(TrainArgs a, const Datasets& ds) {
   const int64_t steps_per_epoch =
       a.max_steps > 0 ? std::min(a.max_steps, train_loader.batches_per_epoch()) : train_loader.batches_per_epoch();
   report_anneal_change(a, saved_args, model, progress, steps_per_epoch);
+  const std::shared_ptr<Teacher> teacher = load_teacher(a, saved_args, given_teacher);
   const nn::LrSchedule sched = lr_schedule(a, steps_per_epoch);
   if (!a.output_dir.empty() && dist::is_main()) make_directories(a.output_dir);
   // rank 0 alone writes checkpoints and log.txt (the others hold the same weights)
   const std::string ckpt = a.output_dir.empty() || !dist::is_main() ? "" : a.output_dir + "/checkpoint.safetensors";
   std::printf("Start training for %d epochs\n", a.epochs);
   std::fflush(stdout);
-  TrainContext ctx{model, train_loader, *opt, sched, ema.get(), a};
+  TrainContext ctx{model, train_loader, *opt, sched, ema.get(), a, teacher.get(), transform_config(a)};
   double seconds_sum = 0, images_per_s_sum = 0, wait_sum = 0, density_sum = 0;
   int epochs_done = 0;
   int64_t masked_steps = 0;
@@ -311,6 +347,7 @@ void preflight(const TrainArgs& a) {
   if (!a.resume.empty()) require_file("resume", a.resume);
   if (!a.finetune.empty()) require_file("finetune", a.finetune);
   if (!a.class_map.empty()) require_file("class-map", a.class_map);
+  if (!a.teacher_path.empty()) require_file("teacher-path", a.teacher_path);
   if (!a.data_path.empty()) require_dir("data-path", a.data_path);
   if (!a.output_dir.empty() && dist::is_main()) require_writable_dir("output_dir", a.output_dir);
 }
@@ -368,14 +405,24 @@ int run_main_job(TrainArgs base, bool save) {
   const Datasets ds = load_datasets(base);
   print_startup(base, ds);
   std::vector<RunResult> results;
+  std::shared_ptr<Teacher> teacher;  // --distill-from-softmax: the softmax run teaches the others
   for (const char* kind : {"softmax", "vitality", "taylor"}) {
     TrainArgs a = base;
     a.attn = kind;
     a.output_dir = save ? base.output_dir + "/" + kind : "";
-    std::printf("\n==== %s attention -> %s ====\n", kind, save ? a.output_dir.c_str() : "(nothing saved)");
-    RunResult r = run_single(a, ds);
+    if (teacher) {  // deit's recipe: a distillation token and head, hard distillation unless asked otherwise
+      a.distilled = true;
+      if (a.distillation_type == "none") a.distillation_type = "hard";
+    } else if (base.distill_from_softmax) {
+      a.distillation_type = "none";  // the teacher itself
+    }
+    std::printf("\n==== %s attention%s -> %s ====\n", kind, teacher ? " (distilled from the softmax run)" : "",
+                save ? a.output_dir.c_str() : "(nothing saved)");
+    RunResult r = run_single(a, ds, teacher);
     if (r.exit_code) return r.exit_code;
     results.push_back(r);
+    if (base.distill_from_softmax && !teacher)
+      teacher = std::make_shared<Teacher>(r.model, transform_config(base), "the softmax run of this job");
   }
   // The trained models on the accelerators (hwmodel/): one test image, batch 1.
   const hw::EnergyTable energy = hw::load_energy_table("energy-45nm");
@@ -400,7 +447,8 @@ int run_main_job(TrainArgs base, bool save) {
   for (size_t i = 0; i < results.size(); ++i) {
     const RunResult& r = results[i];
     std::snprintf(row, sizeof row, "| %s | %.2f | %.2f | %.1f | %.0f | %.1f%% | %s | %s | %s | %.2f | %.3f |\n",
-                  r.name.c_str(), r.acc1, r.acc5, r.epoch_seconds, r.images_per_s, 100 * r.wait_fraction,
+                  (r.name + (i > 0 && teacher ? " (distilled)" : "")).c_str(), r.acc1, r.acc5, r.epoch_seconds,
+                  r.images_per_s, 100 * r.wait_fraction,
                   std::isnan(r.mean_density) ? "-" : str_cat(std::round(r.mean_density * 1000) / 1000).c_str(),
                   evaluated_as(r.name).c_str(), estimates[i].arch_name.c_str(), estimates[i].latency_s * 1e6,
                   estimates[i].energy_pj() * 1e-6);
@@ -464,6 +512,8 @@ int run_train(int argc, char** argv) {
   if (!p.parse(argc, argv, 2)) return 0;
   const bool main_job = a.data_path.empty() && !p.was_set("data-set") && !p.was_set("attn") && !p.was_set("vitality") &&
                         !a.eval && a.resume.empty();
+  if (a.distill_from_softmax && !main_job)
+    throw UsageError("--distill-from-softmax applies to the main job (train without --data-path and --attn)");
   if (a.data_path.empty() && a.preset.empty() && !p.was_set("data-set")) a.preset = "fmnist";
   apply_preset(a, p);
   a.rank = dist::rank();

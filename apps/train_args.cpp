@@ -24,7 +24,7 @@ void check_device(const std::string& device) {
 
 void add_train_flags(ArgParser& p, TrainArgs& a) {
   p.group("model");
-  p.add("model", &a.model, "deit_tiny/small/base_patch16_224, or custom");
+  p.add("model", &a.model, "deit_{tiny,small,base}[_distilled]_patch16_224, or custom");
   p.add_alias("m", "model");
   p.add("input-size", &a.input_size, "image size (pixels, square)");
   p.add("in-chans", &a.in_chans, "input channels (3; 1 for grey datasets)");
@@ -33,6 +33,7 @@ void add_train_flags(ArgParser& p, TrainArgs& a) {
   p.add("depth", &a.depth, "--model custom: number of blocks");
   p.add("num-heads", &a.num_heads, "--model custom: attention heads (dividing --embed-dim)");
   p.add("mlp-ratio", &a.mlp_ratio, "--model custom: MLP hidden width / D");
+  p.add_flag("distilled", &a.distilled, "--model custom: a distillation token and head, as deit_*_distilled");
   p.add("drop", &a.drop, "dropout rate");
   p.add("drop-path", &a.drop_path, "stochastic depth rate (rising linearly over the blocks)");
   p.add_flag("model-ema", &a.model_ema, "keep an exponential moving average of the weights");
@@ -47,6 +48,20 @@ void add_train_flags(ArgParser& p, TrainArgs& a) {
   p.add_choice("sparse-anneal", &a.sparse_anneal, {"cosine", "none"},
                "vitality: the residual's weight falls from 1 to 0 (cosine) or stays 1");
   p.add("sparse-anneal-end", &a.sparse_anneal_end, "vitality: the fraction of training where the weight reaches 0");
+  p.group("distillation");
+  p.add_choice("distillation-type", &a.distillation_type, {"none", "soft", "hard"},
+               "learn from a teacher's predictions: soft (KL at --distillation-tau) or hard (its top class)");
+  p.add("distillation-alpha", &a.distillation_alpha, "weight of the distillation term (1 - alpha: the labels')");
+  p.add("distillation-tau", &a.distillation_tau, "temperature of soft distillation");
+  p.add("teacher-path", &a.teacher_path,
+        "the teacher's weights: a vitality checkpoint, or timm's with --teacher-model");
+  p.value_hint("teacher-path", "FILE");
+  p.add("teacher-model", &a.teacher_model, "the teacher's architecture for a file without a model card");
+  p.value_hint("teacher-model", "NAME");
+  p.default_text("teacher-model", "the file's model card");
+  p.add_flag("distill-from-softmax", &a.distill_from_softmax,
+             "the main job: its softmax run becomes the teacher of the ViTALiTy and Taylor runs (distilled "
+             "students, hard unless --distillation-type soft)");
   p.group("optimizer");
   p.add_choice("opt", &a.opt, {"adamw", "sgd", "momentum"}, "optimizer (sgd = Nesterov momentum, as timm)");
   p.add("opt-eps", &a.opt_eps, "AdamW epsilon");
@@ -223,6 +238,14 @@ void validate(const TrainArgs& a) {
       throw UsageError(e.what());
     }
   }
+  need(a.distillation_type == "none" || !a.teacher_path.empty() || a.distill_from_softmax,
+       str_cat("--distillation-type ", a.distillation_type, " needs --teacher-path FILE"));
+  need(a.distillation_type != "none" || (a.teacher_path.empty() && a.teacher_model.empty()),
+       "--teacher-path and --teacher-model need --distillation-type soft or hard");
+  need(a.distillation_alpha >= 0 && a.distillation_alpha <= 1,
+       str_cat("--distillation-alpha ", a.distillation_alpha, " must lie in [0, 1]"));
+  need(a.distillation_tau > 0, str_cat("--distillation-tau ", a.distillation_tau, " must be positive"));
+  need(!a.distilled || a.model == "custom", "--distilled applies to --model custom (the deit_*_distilled models are)");
   const bool mixing = a.mixup > 0 || a.cutmix > 0;
   need(!mixing || a.batch_size % 2 == 0, str_cat("--batch-size ", a.batch_size, " must be even with mixup/cutmix"));
   if (a.model == "custom") {
@@ -249,6 +272,7 @@ vit::DeitConfig model_config(const TrainArgs& a) {
     c.depth = a.depth;
     c.heads = a.num_heads;
     c.mlp_ratio = a.mlp_ratio;
+    c.distilled = a.distilled;
   } else {
     c = vit::deit_config(a.model);
   }
@@ -296,12 +320,21 @@ Json settings_json(const TrainArgs& a) {
     j.set("depth", a.depth);
     j.set("num_heads", a.num_heads);
     j.set("mlp_ratio", a.mlp_ratio);
+    j.set("distilled", a.distilled);
   }
   j.set("attn", a.attn);
   j.set("sparse_threshold", a.sparse_threshold);
   if (a.attn == "vitality") {
     j.set("sparse_anneal", a.sparse_anneal);
     j.set("sparse_anneal_end", a.sparse_anneal_end);
+  }
+  j.set("distillation_type", a.distillation_type);
+  if (a.distillation_type != "none") {
+    j.set("distillation_alpha", a.distillation_alpha);
+    j.set("distillation_tau", a.distillation_tau);
+    j.set("teacher_path", a.teacher_path);
+    j.set("teacher_model", a.teacher_model);
+    if (!a.teacher_fingerprint.empty()) j.set("teacher_fingerprint", a.teacher_fingerprint);
   }
   j.set("drop", a.drop);
   j.set("drop_path", a.drop_path);

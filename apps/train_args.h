@@ -29,6 +29,12 @@ struct TrainArgs {
   double sparse_anneal_end = 1.0;        // ... reaching 0 at this fraction of the run
   bool model_ema = true;
   double model_ema_decay = 0.99996;
+  bool distilled = false;  // --model custom: a distillation token and head (the deit_*_distilled models have them)
+  // distillation (deit's flags)
+  std::string distillation_type = "none";  // none, soft, hard
+  double distillation_alpha = 0.5, distillation_tau = 1.0;
+  std::string teacher_path, teacher_model;  // teacher_model: for card-less files (timm's)
+  bool distill_from_softmax = false;        // the main job: its softmax run teaches the other two
   // optimiser and schedule
   std::string opt = "adamw";
   double opt_eps = 1e-8;
@@ -63,6 +69,8 @@ struct TrainArgs {
   std::string output_dir, resume, finetune, preset, device = "cpu";
   bool eval = false, eval_ema = false;
   int world_size = 1, rank = 0;
+
+  std::string teacher_fingerprint;  // of the teacher's file once loaded (recorded in the state file)
 
   // Derived by resolve().
   double lr_effective = 0;

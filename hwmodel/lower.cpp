@@ -169,7 +169,7 @@ class Lowering {
     cur_ = i;  // the last step's output is the fused op's
   }
 
-  // An op of core/ or nn/ (linear, layer_norm, gelu, add, layout ops).
+  // An op of core/ or nn/ (linear, layer_norm, gelu, add, scale, layout ops).
   void lower_op(const TraceRecord& r) {
     const std::string& k = r.kind;
     if (k == "patchify" || k == "reshape" || k == "concat" || k == "slice" || k == "permute") {
@@ -198,17 +198,20 @@ class Lowering {
       cur_ = add(gemm(Unit::kSaGeneral, M, N, K, batch, cur_, HwOp::kExternal, M), r);
       return;
     }
-    if (k == "layer_norm" || k == "gelu" || k == "add") {
+    if (k == "layer_norm" || k == "gelu" || k == "add" || k == "mul_scalar") {
       const int64_t cols = r.output.back();
       int64_t numel = 1;
       for (int64_t v : r.output) numel *= v;
       const OpKind kind = k == "layer_norm" ? OpKind::kLayerNorm : k == "gelu" ? OpKind::kGelu : OpKind::kElementwise;
       const Unit unit = k == "layer_norm" ? Unit::kLayerNorm : k == "gelu" ? Unit::kGelu : Unit::kAdder;
       // residual additions are traced at the block's scope: name them
-      const std::string step = k == "add" ? (starts_with(r.scope, "blocks.") ? "residual" : "add") : "";
+      // (a distilled model's two heads are averaged: an add and a scale by 1/2 on the adder array)
+      const std::string step = k == "add"          ? (starts_with(r.scope, "blocks.") ? "residual" : "add")
+                               : k == "mul_scalar" ? "scale"
+                                                   : "";
       const int i = add(vec(kind, unit, 1, numel / cols, cols, cur_, numel / cols), r, step);
-      if (k == "add") {
-        depend(i, residual_, EdgeKind::kStream);  // x + f(x): the block's input, still on chip
+      if (k == "add" && !starts_with(r.scope, "head")) {  // not the average of two heads
+        depend(i, residual_, EdgeKind::kStream);          // x + f(x): the block's input, still on chip
         residual_ = i;
       }
       cur_ = i;

@@ -23,6 +23,13 @@ void DeitConfig::validate() const {
 }
 
 DeitConfig deit_config(const std::string& name) {
+  const std::string suffix = "_distilled_patch16_224";
+  if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    DeitConfig c = deit_config(name.substr(0, name.size() - suffix.size()) + "_patch16_224");  // same sizes
+    c.name = name;
+    c.distilled = true;
+    return c;
+  }
   DeitConfig c;
   c.name = name;
   if (name == "deit_tiny_patch16_224") {
@@ -43,7 +50,8 @@ DeitConfig deit_config(const std::string& name) {
 }
 
 std::vector<std::string> deit_model_names() {
-  return {"deit_tiny_patch16_224", "deit_small_patch16_224", "deit_base_patch16_224"};
+  return {"deit_tiny_patch16_224",           "deit_small_patch16_224",           "deit_base_patch16_224",
+          "deit_tiny_distilled_patch16_224", "deit_small_distilled_patch16_224", "deit_base_distilled_patch16_224"};
 }
 
 // ---------------------------------------------------------------- attention
@@ -116,6 +124,7 @@ Deit::Deit(const DeitConfig& c) : cfg(c) {
   const int64_t D = cfg.embed_dim;
   patch_embed = nn::PatchEmbed(cfg.img_size, cfg.patch, cfg.in_chans, D);
   cls_token = nn::parameter({1, 1, D});
+  if (cfg.distilled) dist_token = nn::parameter({1, 1, D});
   pos_embed = nn::parameter({1, cfg.tokens(), D});
   pos_drop = nn::Dropout{cfg.drop};
   const int64_t hidden = static_cast<int64_t>(D * cfg.mlp_ratio);
@@ -138,6 +147,7 @@ Deit::Deit(const DeitConfig& c) : cfg(c) {
   }
   norm = nn::LayerNorm(D, cfg.ln_eps);
   head = nn::Linear(D, cfg.num_classes);
+  if (cfg.distilled) head_dist = nn::Linear(D, cfg.num_classes);
 }
 
 void Deit::init(Generator& gen) {
@@ -145,6 +155,7 @@ void Deit::init(Generator& gen) {
   // LayerNorm 1/0, and the patch projection keeps PyTorch's Conv2d default. Order as timm's.
   nn::init_trunc_normal(pos_embed, .02f, gen);
   nn::init_trunc_normal(cls_token, .02f, gen);
+  if (cfg.distilled) nn::init_trunc_normal(dist_token, .02f, gen);  // deit's DistilledVisionTransformer
   nn::init_torch_default(patch_embed.weight, patch_embed.bias, gen);
   auto init_linear = [&](nn::Linear& l) {
     nn::init_trunc_normal(l.weight, .02f, gen);
@@ -163,9 +174,17 @@ void Deit::init(Generator& gen) {
   nn::init_constant(norm.weight, 1.f);
   nn::init_constant(norm.bias, 0.f);
   init_linear(head);
+  if (cfg.distilled) init_linear(head_dist);
 }
 
 Tensor Deit::forward(const Tensor& images, const nn::Context& ctx) {
+  Heads h = forward_heads(images, ctx);
+  if (!cfg.distilled) return h.cls;
+  TraceScope s("head_mean");
+  return (h.cls + h.dist) * 0.5f;  // deit's (x + x_dist) / 2
+}
+
+Deit::Heads Deit::forward_heads(const Tensor& images, const nn::Context& ctx) {
   const int64_t B = images.size(0), D = cfg.embed_dim;
   Tensor x;
   {
@@ -174,8 +193,10 @@ Tensor Deit::forward(const Tensor& images, const nn::Context& ctx) {
   }
   {
     TraceScope s("pos_embed");
-    Tensor cls = expand(cls_token, {B, 1, D});                   // (B, 1, D)
-    x = pos_drop.forward(concat({cls, x}, 1) + pos_embed, ctx);  // (B, n, D)
+    std::vector<Tensor> tokens = {expand(cls_token, {B, 1, D})};  // (B, 1, D)
+    if (cfg.distilled) tokens.push_back(expand(dist_token, {B, 1, D}));
+    tokens.push_back(x);
+    x = pos_drop.forward(concat(tokens, 1) + pos_embed, ctx);  // (B, n, D)
   }
   {
     TraceScope s("blocks");
@@ -188,19 +209,28 @@ Tensor Deit::forward(const Tensor& images, const nn::Context& ctx) {
     TraceScope s("norm");
     x = norm.forward(x);
   }
-  TraceScope s("head");
-  Tensor cls_out = slice(x, 1, 0, 1).reshape({B, D});  // the cls token
-  return head.forward(cls_out);                        // (B, classes)
+  Heads out;
+  {
+    TraceScope s("head");
+    out.cls = head.forward(slice(x, 1, 0, 1).reshape({B, D}));  // the cls token -> (B, classes)
+  }
+  if (cfg.distilled) {
+    TraceScope s("head_dist");
+    out.dist = head_dist.forward(slice(x, 1, 1, 2).reshape({B, D}));  // the distillation token
+  }
+  return out;
 }
 
 nn::Parameters Deit::parameters() const {
   nn::Parameters out;
   out.push_back({"cls_token", cls_token});
+  if (cfg.distilled) out.push_back({"dist_token", dist_token});
   out.push_back({"pos_embed", pos_embed});
   patch_embed.parameters(out, "patch_embed");
   for (size_t i = 0; i < blocks.size(); ++i) blocks[i].parameters(out, "blocks." + std::to_string(i));
   norm.parameters(out, "norm");
   head.parameters(out, "head");
+  if (cfg.distilled) head_dist.parameters(out, "head_dist");
   return out;
 }
 
@@ -248,17 +278,18 @@ double cubic(double x) {
 }
 }  // namespace
 
-Tensor resize_pos_embed(const Tensor& pos, int64_t new_grid) {
-  VT_CHECK(pos.dim() == 3 && pos.size(0) == 1, "resize_pos_embed: expected (1, 1 + g*g, D), got ",
+Tensor resize_pos_embed(const Tensor& pos, int64_t new_grid, int64_t prefix) {
+  VT_CHECK(pos.dim() == 3 && pos.size(0) == 1, "resize_pos_embed: expected (1, ", prefix, " + g*g, D), got ",
            shape_str(pos.shape()));
-  const int64_t D = pos.size(2), g = static_cast<int64_t>(std::lround(std::sqrt(double(pos.size(1) - 1))));
-  VT_CHECK(g * g + 1 == pos.size(1), "resize_pos_embed: ", pos.size(1) - 1,
+  VT_CHECK(prefix >= 0 && prefix < pos.size(1), "resize_pos_embed: ", prefix, " prefix tokens of ", pos.size(1));
+  const int64_t D = pos.size(2), g = static_cast<int64_t>(std::lround(std::sqrt(double(pos.size(1) - prefix))));
+  VT_CHECK(g * g + prefix == pos.size(1), "resize_pos_embed: ", pos.size(1) - prefix,
            " patch positions do not form a square grid");
   VT_CHECK(new_grid >= 1, "resize_pos_embed: grid ", new_grid, " must be positive");
-  Tensor out = empty({1, 1 + new_grid * new_grid, D});
+  Tensor out = empty({1, prefix + new_grid * new_grid, D});
   const float* src = pos.data();
   float* dst = out.data();
-  std::copy(src, src + D, dst);                            // cls token
+  std::copy(src, src + prefix * D, dst);                   // cls (and dist) tokens
   const double scale = static_cast<double>(g) / new_grid;  // align_corners = false
   for (int64_t y = 0; y < new_grid; ++y)
     for (int64_t x = 0; x < new_grid; ++x) {
@@ -270,14 +301,14 @@ Tensor resize_pos_embed(const Tensor& pos, int64_t new_grid) {
         wy[k] = cubic(ty - (k - 1));
         wx[k] = cubic(tx - (k - 1));
       }
-      float* o = dst + (1 + y * new_grid + x) * D;
+      float* o = dst + (prefix + y * new_grid + x) * D;
       for (int64_t c = 0; c < D; ++c) {
         double acc = 0;
         for (int a = 0; a < 4; ++a) {
           const int64_t yy = std::min(std::max(iy + a - 1, int64_t{0}), g - 1);  // border: clamp
           for (int b = 0; b < 4; ++b) {
             const int64_t xx = std::min(std::max(ix + b - 1, int64_t{0}), g - 1);
-            acc += wy[a] * wx[b] * src[(1 + yy * g + xx) * D + c];
+            acc += wy[a] * wx[b] * src[(prefix + yy * g + xx) * D + c];
           }
         }
         o[c] = static_cast<float>(acc);

@@ -32,12 +32,17 @@ struct DeitConfig {
   std::string attn = "softmax";  // a registered kind (attention_registry.h)
   MaskOptions mask;              // the kinds that use a mask
   bool eval_sparse = false;      // vitality: keep the sparse part at evaluation too
+  // DeiT's distilled form: a distillation token beside the cls token and a second head on it
+  // (deit_*_distilled_patch16_224); training uses both heads, evaluation their mean.
+  bool distilled = false;
 
-  int64_t tokens() const { return (img_size / patch) * (img_size / patch) + 1; }
+  int64_t prefix_tokens() const { return distilled ? 2 : 1; }  // cls (and dist) before the patches
+  int64_t tokens() const { return (img_size / patch) * (img_size / patch) + prefix_tokens(); }
   void validate() const;  // throws naming the offending field
 };
 
-// deit_tiny_patch16_224, deit_small_patch16_224, deit_base_patch16_224; throws for other names.
+// deit_{tiny,small,base}_patch16_224 and their distilled forms deit_{tiny,small,base}_distilled_patch16_224;
+// throws for other names.
 DeitConfig deit_config(const std::string& name);
 std::vector<std::string> deit_model_names();
 
@@ -68,18 +73,28 @@ struct Block {
 struct Deit {
   DeitConfig cfg;
   nn::PatchEmbed patch_embed;
-  Tensor cls_token;  // (1, 1, D)
-  Tensor pos_embed;  // (1, n, D)
+  Tensor cls_token;   // (1, 1, D)
+  Tensor dist_token;  // (1, 1, D), distilled models only
+  Tensor pos_embed;   // (1, n, D)
   nn::Dropout pos_drop;
   std::vector<Block> blocks;
   nn::LayerNorm norm;
-  nn::Linear head;  // (num_classes, D)
+  nn::Linear head;       // (num_classes, D)
+  nn::Linear head_dist;  // (num_classes, D), distilled models only: the head on the distillation token
 
   explicit Deit(const DeitConfig& cfg);
   // timm's initialisation from `gen`: trunc_normal(std 0.02) for pos_embed, cls_token and every
   // Linear weight, zero biases, LayerNorm 1 / 0, the patch projection as PyTorch's Conv2d.
   void init(Generator& gen);
-  Tensor forward(const Tensor& images, const nn::Context& ctx);  // (B, C, S, S) -> (B, classes)
+  // (B, C, S, S) -> (B, classes): the class head's logits, or for a distilled model the mean of
+  // its two heads' (deit's evaluation output).
+  Tensor forward(const Tensor& images, const nn::Context& ctx);
+  // Both heads (what deit's distilled model returns in training): the class head's logits and the
+  // distillation head's (undefined for a model that is not distilled).
+  struct Heads {
+    Tensor cls, dist;
+  };
+  Heads forward_heads(const Tensor& images, const nn::Context& ctx);
   nn::Parameters parameters() const;
   int64_t num_parameters() const;
   // Bytes a training step keeps alive per image (the activations saved for backward), an estimate
@@ -96,8 +111,9 @@ struct Deit {
   void set_residual_weight(float lambda);       // vitality: the exp residual's weight in training
 };
 
-// pos_embed (1, 1 + g*g, D) resized to (1, 1 + h*h, D): the cls row is kept, the g x g grid is
-// resampled bicubically with a = -0.75 and align_corners = false, as torch.nn.functional.interpolate.
-Tensor resize_pos_embed(const Tensor& pos_embed, int64_t new_grid);
+// pos_embed (1, p + g*g, D) resized to (1, p + h*h, D): the p prefix rows (cls, and dist for a
+// distilled model) are kept, the g x g grid is resampled bicubically with a = -0.75 and
+// align_corners = false, as torch.nn.functional.interpolate.
+Tensor resize_pos_embed(const Tensor& pos_embed, int64_t new_grid, int64_t prefix = 1);
 
 }  // namespace vt::vit

@@ -149,3 +149,22 @@ TEST_CASE("a rank that dies ends the job, never a hang") {
   CHECK(waited < 60);
   CHECK_MESSAGE(out.find("rank 1") != std::string::npos, out);
 }
+
+TEST_CASE("distillation under MPI: 2 ranks x batch 8 = 1 rank x batch 16 with the same teacher") {
+  TempDir teacher, one, two;
+  REQUIRE(vt::testing::run_cli(kFlags + "--batch-size 16 --output_dir " + teacher.path).exit_code == 0);
+  const std::string distill =
+      "--attn taylor --distilled --distillation-type soft --distillation-tau 2 --teacher-path " + teacher.path +
+      "/checkpoint.safetensors ";
+  const std::string flags =
+      kFlags.substr(0, kFlags.find("--attn softmax")) + kFlags.substr(kFlags.find("--attn softmax") + 15) + distill;
+  const CliResult a = vt::testing::run_cli(flags + "--batch-size 16 --output_dir " + one.path);
+  REQUIRE_MESSAGE(a.exit_code == 0, a.out);
+  const CliResult b = mpirun(2, flags + "--batch-size 8 --output_dir " + two.path);
+  REQUIRE_MESSAGE(b.exit_code == 0, b.out);
+  CHECK(b.out.find("distillation: soft, alpha 0.5, tau 2, through the distillation head") != std::string::npos);
+  const Json la = last_log_line(one.path), lb = last_log_line(two.path);
+  REQUIRE(lb.find("teacher_s"));
+  CHECK(lb.find("train_loss")->as_double() == doctest::Approx(la.find("train_loss")->as_double()).epsilon(1e-5));
+  CHECK(lb.find("test_loss")->as_double() == doctest::Approx(la.find("test_loss")->as_double()).epsilon(1e-5));
+}

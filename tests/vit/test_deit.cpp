@@ -50,8 +50,17 @@ TEST_CASE("registry: parameter counts and timm names") {
   CHECK(tiny.pos_embed.shape() == Shape{1, 197, 192});
   CHECK_THROWS_WITH_AS(deit_config("vit_huge"),
                        "unknown model 'vit_huge' (deit_tiny_patch16_224, deit_small_patch16_224, "
-                       "deit_base_patch16_224, or a custom configuration)",
+                       "deit_base_patch16_224, deit_tiny_distilled_patch16_224, deit_small_distilled_patch16_224, "
+                       "deit_base_distilled_patch16_224, or a custom configuration)",
                        Error);
+  // the distilled models: timm's published parameter counts (5.91M, 22.44M, 87.34M), 155 tensors
+  for (Want w : {Want{"deit_tiny_distilled_patch16_224", 5910800}, Want{"deit_small_distilled_patch16_224", 22436432},
+                 Want{"deit_base_distilled_patch16_224", 87338192}}) {
+    Deit m(deit_config(w.name));
+    CHECK(m.num_parameters() == w.params);
+    CHECK(m.parameters().size() == 155);
+    CHECK(m.pos_embed.size(1) == 198);
+  }
 }
 
 TEST_CASE("configuration errors are one line naming the field") {
@@ -143,4 +152,42 @@ TEST_CASE("fine-tuning: a head of another size is dropped, pos_embed is resized"
   wide.heads = 2;
   Deit other(wide);
   CHECK_THROWS_AS(load_pretrained(other, file), Error);
+}
+
+TEST_CASE("fine-tuning across the distilled form: the patch positions carry over, the dist token's stay or go") {
+  Generator g(4);
+  Deit plain(small("softmax"));
+  plain.init(g);
+  nn::SafetensorsFile plain_file;
+  plain_file.tensors = plain.parameters();
+  DeitConfig dc = small("softmax");
+  dc.distilled = true;
+  dc.img_size = 24;
+  Deit distilled(dc);
+  distilled.init(g);
+  const Tensor fresh_dist = distilled.dist_token.clone(), fresh_pos = distilled.pos_embed.clone();
+  FinetuneReport r = load_pretrained(distilled, plain_file);  // plain -> distilled at another size
+  CHECK(r.messages[0] == "Keeping the model's fresh dist_token (not in a checkpoint of a model that is not distilled)");
+  CHECK(r.messages.back().find("Resized pos_embed (1,17,24) -> (1,38,24)") == 0);
+  CHECK(r.messages.back().find("prefix tokens 1 -> 2") != std::string::npos);
+  CHECK(max_abs_diff(distilled.dist_token, fresh_dist) == 0.f);
+  const Tensor grid = resize_pos_embed(plain.pos_embed, 6);  // (1, 1 + 36, D)
+  const int64_t D = 24;
+  for (int64_t c = 0; c < D; ++c) {
+    CHECK(distilled.pos_embed.data()[c] == plain.pos_embed.data()[c]);    // cls row
+    CHECK(distilled.pos_embed.data()[D + c] == fresh_pos.data()[D + c]);  // dist row: the model's own
+  }
+  for (int64_t i = 0; i < 36 * D; ++i) CHECK(distilled.pos_embed.data()[2 * D + i] == grid.data()[D + i]);
+  // distilled -> plain at the same size: the dist row and token and head are left out
+  nn::SafetensorsFile distilled_file;
+  distilled_file.tensors = distilled.parameters();
+  DeitConfig pc = small("softmax");
+  pc.img_size = 24;
+  Deit back(pc);
+  FinetuneReport r2 = load_pretrained(back, distilled_file);
+  CHECK(r2.ignored == std::vector<std::string>{"dist_token", "head_dist.weight", "head_dist.bias"});
+  for (int64_t i = 0; i < 37 * D; ++i) {
+    const int64_t src = i < D ? i : i + D;  // cls, then the grid after the dist row
+    CHECK(back.pos_embed.data()[i] == distilled.pos_embed.data()[src]);
+  }
 }

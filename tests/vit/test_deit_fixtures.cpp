@@ -8,8 +8,10 @@
 
 #include "core/autograd.h"
 #include "core/ops.h"
+#include "nn/distillation.h"
 #include "nn/optim.h"
 #include "nn/safetensors.h"
+#include "tests/test_util.h"
 #include "vit/deit.h"
 
 using namespace vt;
@@ -104,9 +106,8 @@ Tensor formula_tensor(int64_t index, const Shape& shape, const std::string& kind
   return t;
 }
 
-TEST_CASE("full-size deit_tiny_patch16_224 at 224x224 matches PyTorch") {
-  const nn::SafetensorsFile want = nn::load_safetensors(kFixtures + "tiny224_logits.safetensors");
-  Deit model(deit_config("deit_tiny_patch16_224"));
+// Every parameter from the formula, indexed by the position of its name among the sorted names.
+void formula_weights(Deit& model) {
   nn::Parameters params = model.parameters();
   std::vector<std::string> names;
   for (const nn::NamedTensor& p : params) names.push_back(p.name);
@@ -121,9 +122,67 @@ TEST_CASE("full-size deit_tiny_patch16_224 at 224x224 matches PyTorch") {
     Tensor v = formula_tensor(index, p.tensor.shape(), kind);
     std::copy(v.data(), v.data() + v.numel(), p.tensor.data());
   }
+}
+
+TEST_CASE("full-size deit_tiny_patch16_224 at 224x224 matches PyTorch") {
+  const nn::SafetensorsFile want = nn::load_safetensors(kFixtures + "tiny224_logits.safetensors");
+  Deit model(deit_config("deit_tiny_patch16_224"));
+  formula_weights(model);
   const Tensor image = formula_tensor(10000, {1, 3, 224, 224}, "image");
   NoGradGuard no_grad;
   CHECK(rel_error(model.forward(image, nn::Context{}), *want.find("logits_softmax")) < 1e-4);
   model.set_attention("taylor");
   CHECK(rel_error(model.forward(image, nn::Context{}), *want.find("logits_taylor")) < 1e-4);
+}
+
+TEST_CASE("distilled DeiT matches PyTorch: both heads in training, their mean in evaluation, soft and hard losses") {
+  const nn::SafetensorsFile weights = nn::load_safetensors(kFixtures + "distilled_weights.safetensors");
+  const nn::SafetensorsFile input = nn::load_safetensors(kFixtures + "distill_input.safetensors");
+  const Tensor x0 = *input.find("input"), teacher = *input.find("teacher");
+  const std::vector<int64_t> labels = labels_of(*input.find("labels"));
+  for (const std::string kind : {"softmax", "taylor"}) {
+    CAPTURE(kind);
+    const nn::SafetensorsFile want = nn::load_safetensors(kFixtures + "distilled_" + kind + ".safetensors");
+    DeitConfig c = small_config(kind);
+    c.distilled = true;
+    Deit model(c);
+    CHECK(c.tokens() == 18);
+    nn::load_into(model.parameters(), weights, /*strict=*/true);  // timm's names: dist_token, head_dist
+    for (const std::string type : {"soft", "hard"}) {
+      CAPTURE(type);
+      nn::Parameters params = model.parameters();
+      for (nn::NamedTensor& p : params) p.tensor.zero_grad();
+      Tensor x = x0.clone().set_requires_grad();
+      const Deit::Heads h = model.forward_heads(x, nn::Context{true, nullptr});
+      CHECK(rel_error(h.cls, *want.find("logits_cls")) < 1e-4);
+      CHECK(rel_error(h.dist, *want.find("logits_dist")) < 1e-4);
+      Tensor loss = nn::distillation_loss(cross_entropy(h.cls, labels, 0.1f), h.dist, teacher,
+                                          nn::parse_distillation_type(type), 0.5f, 2.f);
+      CHECK(loss.item() == doctest::Approx(want.find(type + ".loss")->item()).epsilon(1e-5));
+      loss.backward();
+      CHECK(rel_error(x.grad(), *want.find(type + ".grad.input")) < 1e-3);
+      for (const nn::NamedTensor& p : model.parameters()) {
+        CAPTURE(p.name);
+        CHECK(rel_error(p.tensor.grad(), *want.find(type + ".grad." + p.name)) < 1e-3);
+      }
+    }
+    NoGradGuard no_grad;
+    CHECK(rel_error(model.forward(x0, nn::Context{false, nullptr}), *want.find("logits_eval")) < 1e-4);
+  }
+}
+
+TEST_CASE("a timm-named deit_tiny_distilled_patch16_224 file loads strictly and predicts as PyTorch") {
+  Deit source(deit_config("deit_tiny_distilled_patch16_224"));
+  formula_weights(source);
+  testing::TempDir dir("distilled");
+  const std::string path = dir.path + "/deit_tiny_distilled_patch16_224.safetensors";
+  nn::save_safetensors(path, source.parameters(), {{"format", "pt"}});  // as timm publishes: no model card
+  Deit model(deit_config("deit_tiny_distilled_patch16_224"));
+  CHECK(model.cfg.distilled);
+  CHECK(model.cfg.tokens() == 198);
+  nn::load_into(model.parameters(), nn::load_safetensors(path), /*strict=*/true);
+  const Tensor image = formula_tensor(10000, {1, 3, 224, 224}, "image");
+  NoGradGuard no_grad;
+  const nn::SafetensorsFile want = nn::load_safetensors(kFixtures + "tiny224_distilled_logits.safetensors");
+  CHECK(rel_error(model.forward(image, nn::Context{}), *want.find("logits")) < 1e-4);
 }
