@@ -148,6 +148,11 @@ void ArgParser::add_flag(const std::string& name, bool* target, const std::strin
   push(std::move(opt));
 }
 
+void ArgParser::add_repeated(const std::string& name, std::vector<std::string>* target, const std::string& help) {
+  push({name, help + " (repeatable)", "TEXT", "", 1,
+        [target](const std::vector<std::string>& v) { target->push_back(v[0]); }});
+}
+
 void ArgParser::add_action(const std::string& name, std::function<void()> action, const std::string& help) {
   push({name, help, "", "", 0, [action](const std::vector<std::string>&) { action(); }});
 }

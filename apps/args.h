@@ -36,6 +36,8 @@ class ArgParser {
   void add_choice(const std::string& name, std::string* target, std::vector<std::string> choices,
                   const std::string& help);
   void add_flag(const std::string& name, bool* target, const std::string& help);  // --x / --no-x
+  // A flag that may be given several times; each value is appended (--sweep a=1,2 --sweep b=3).
+  void add_repeated(const std::string& name, std::vector<std::string>* target, const std::string& help);
   // A flag that sets something else when present (e.g. --vitality sets --attn vitality).
   void add_action(const std::string& name, std::function<void()> action, const std::string& help);
   // --crop-pct -> --eval-crop-ratio; a one-letter alias is spelled -b on the command line.

@@ -2,6 +2,8 @@
 // (random or checkpoint weights), lowers the trace to accelerator ops and prints per-op and
 // per-layer tables and totals; --workload times a SCALE-Sim-style GEMM table instead of a model.
 // Comparisons and sweeps are in hw_compare.cpp.
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdio>
 #include <optional>
@@ -24,6 +26,7 @@
 #include "hwmodel/lower.h"
 #include "hwmodel/model.h"
 #include "hwmodel/report.h"
+#include "hwmodel/scalesim.h"
 #include "vit/pretrained.h"
 
 namespace vt::apps {
@@ -153,6 +156,16 @@ void write_report_files(const std::string& dir, const std::string& stem, const h
   write_file_atomic(dir + "/" + stem + "report.json", hw::report_json(r));
 }
 
+// SCALE-Sim v2's three reports (hwmodel/scalesim.h), for --mode scalesim-v2 --output DIR.
+void write_scalesim_reports(const std::string& dir, const hw::Report& r, const hw::ArchConfig& arch) {
+  const hw::ScaleSimReports s = hw::scalesim_reports(r, arch);
+  write_file_atomic(dir + "/COMPUTE_REPORT.csv", s.compute);
+  write_file_atomic(dir + "/BANDWIDTH_REPORT.csv", s.bandwidth);
+  write_file_atomic(dir + "/DETAILED_ACCESS_REPORT.csv", s.detail);
+  std::printf("wrote %s/COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv, DETAILED_ACCESS_REPORT.csv (SCALE-Sim v2's)\n",
+              dir.c_str());
+}
+
 std::string format_number(double v, int decimals) {
   if (std::isnan(v)) return "-";
   char buf[64];
@@ -187,6 +200,8 @@ int run_single(const ModelSource& src, const HwArgs& a, int64_t size, const hw::
   if (!a.output.empty()) {
     write_report_files(a.output, "", r);
     std::printf("wrote %s/ops.csv, layers.csv, summary.csv, report.json\n", a.output.c_str());
+    if (mode == hw::TimingMode::kScaleSimV2)  // the model's GEMMs, one report row each
+      write_scalesim_reports(a.output, r, hw::load_arch_config(a.arch.empty() ? kind.accelerator : a.arch));
   }
   return 0;
 }
@@ -204,7 +219,7 @@ int run_hw(int argc, char** argv) {
   p.value_hint("model", "NAME");
   add_attention_flag(p, &a.attn, "attention kind to trace");
   p.group("accelerator");
-  p.add("arch", &a.arch, "accelerator: vitality, softmax-baseline, sanger or a .cfg file");
+  p.add("arch", &a.arch, "accelerator: vitality, softmax-baseline, sanger, or a .cfg file (ours or SCALE-Sim v2's)");
   p.value_hint("arch", "NAME|FILE");
   p.default_text("arch", "the attention kind's own");
   p.add("energy", &a.energy, "energy table: energy-45nm or a .cfg file");
@@ -219,7 +234,7 @@ int run_hw(int argc, char** argv) {
   p.add("image", &a.image, "an image to trace");
   p.default_text("image", "a random N(0,1) input");
   p.value_hint("image", "FILE");
-  p.add("workload", &a.workload, "a GEMM table (name,M,N,K[,batch]) instead of a model");
+  p.add("workload", &a.workload, "a SCALE-Sim topology file (GEMMs or convolutions) instead of a model");
   p.value_hint("workload", "FILE");
   p.group("output");
   p.add_choice("format", &a.format, {"text", "csv", "json"}, "output format on stdout");
@@ -246,11 +261,15 @@ int run_hw(int argc, char** argv) {
   p.add_choice("iso", &a.iso, {"pe", "area"},
                "--compare: the shipped configs (equal PEs and SRAM), or baselines scaled to ViTALiTy's area");
   p.add_flag("sweep-tokens", &a.sweep_tokens, "the compared accelerators from 224 to 896 pixels, with an SVG chart");
+  p.add_repeated("sweep", &a.sweeps,
+                 "a design-space grid: KEY=V1,V2,... over a config key (sa_general_rows, sram_kib_ifmap, "
+                 "dram_bytes_per_s, clock_hz, predictor_rows, ...) or input_size, model, attn, density");
+  p.value_hint("sweep", "KEY=V1,V2");
   p.add_flag("sweep-density", &a.sweep_density,
              "SANGER against ViTALiTy over mask densities 0.02 to 1, with the break-even point");
   if (!p.parse(argc, argv, 2)) return 0;
-  if (int(a.compare) + int(a.sweep_tokens) + int(a.sweep_density) > 1)
-    throw UsageError("--compare, --sweep-tokens and --sweep-density are separate runs");
+  if (int(a.compare) + int(a.sweep_tokens) + int(a.sweep_density) + int(!a.sweeps.empty()) > 1)
+    throw UsageError("--compare, --sweep, --sweep-tokens and --sweep-density are separate runs");
   if (a.sparse_threshold && !(*a.sparse_threshold >= 0 && *a.sparse_threshold < 1))
     throw UsageError("--sparse-threshold must lie in [0, 1)");
   if (a.density && !(*a.density > 0 && *a.density <= 1))
@@ -268,16 +287,33 @@ int run_hw(int argc, char** argv) {
   const hw::EnergyTable energy = hw::load_energy_table(a.energy);
   if (!a.output.empty()) make_directories(a.output);
 
-  if (!a.workload.empty()) {
-    hw::Report r = hw::evaluate(hw::load_gemm_workload(a.workload),
-                                hw::load_arch_config(a.arch.empty() ? "vitality" : a.arch), energy, mode);
-    r.workload = a.workload;
+  // A SCALE-Sim .cfg may name its topology file ([network_presets] TopologyCsvLoc): without
+  // --workload it is the workload, found as SCALE-Sim finds it (from the current directory) or
+  // next to the .cfg.
+  std::string workload = a.workload;
+  if (workload.empty() && !a.arch.empty() && a.arch.find_first_of("/.") != std::string::npos) {
+    const std::string text = read_file(a.arch);
+    if (hw::is_scalesim_config(text)) {
+      const std::string topo = hw::parse_scalesim_config(text, a.arch).topology;
+      const std::string beside = a.arch.substr(0, a.arch.find_last_of('/') + 1) + topo;
+      if (!topo.empty()) workload = ::access(topo.c_str(), R_OK) == 0 || topo[0] == '/' ? topo : beside;
+      if (!topo.empty()) require_file("arch's TopologyCsvLoc", workload);
+    }
+  }
+  if (!workload.empty()) {
+    const hw::ArchConfig arch = hw::load_arch_config(a.arch.empty() ? "vitality" : a.arch);
+    hw::Report r = hw::evaluate(hw::load_gemm_workload(workload), arch, energy, mode);
+    r.workload = workload;
     hwrun::print_report(r, a);
-    if (!a.output.empty()) hwrun::write_report_files(a.output, "", r);
+    if (!a.output.empty()) {
+      hwrun::write_report_files(a.output, "", r);
+      if (mode == hw::TimingMode::kScaleSimV2) hwrun::write_scalesim_reports(a.output, r, arch);
+    }
     return 0;
   }
   const hwrun::ModelSource src(a);
   const int64_t size = a.input_size > 0 ? a.input_size : src.native_size();
+  if (!a.sweeps.empty()) return hwrun::run_sweep(a, energy, mode);
   if (a.compare) return hwrun::run_compare(src, a, size, energy, mode);
   if (a.sweep_tokens) return hwrun::run_sweep_tokens(src, a, energy, mode);
   if (a.sweep_density) return hwrun::run_sweep_density(src, a, size, energy, mode);

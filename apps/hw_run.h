@@ -24,6 +24,7 @@ struct HwArgs {
   std::optional<double> density;           // synthetic masks of this mean density
   double density_spread = 0.5;
   bool ops = false, compare = false, sweep_tokens = false, sweep_density = false;
+  std::vector<std::string> sweeps;  // --sweep KEY=V1,V2,... (hw_sweep.cpp)
 };
 
 // Where the masks of a sparse kind come from, said in every comparison.
@@ -74,6 +75,10 @@ struct Breakdown {
 Breakdown breakdown(const hw::Report& r);
 
 void write_report_files(const std::string& dir, const std::string& stem, const hw::Report& r);
+// --sweep: the grid of every combination of the swept keys' values (hw_sweep.cpp).
+int run_sweep(const HwArgs& a, const hw::EnergyTable& energy, hw::TimingMode mode);
+// SCALE-Sim v2's COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv and DETAILED_ACCESS_REPORT.csv in `dir`.
+void write_scalesim_reports(const std::string& dir, const hw::Report& r, const hw::ArchConfig& arch);
 std::string format_number(double v, int decimals);  // fixed decimals, "-" for NaN
 
 int run_compare(const ModelSource& src, const HwArgs& a, int64_t size, const hw::EnergyTable& energy,

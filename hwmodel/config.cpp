@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/fileio.h"
 #include "hwmodel/ir.h"
+#include "hwmodel/scalesim.h"
 #include "hwmodel/shipped_configs.h"
 
 namespace vt::hw {
@@ -305,7 +306,38 @@ std::pair<std::string, std::string> config_source(const std::string& name_or_pat
 
 ArchConfig load_arch_config(const std::string& name_or_path) {
   const auto [text, name] = config_source(name_or_path);
+  if (is_scalesim_config(text)) return parse_scalesim_config(text, name).arch;  // a SCALE-Sim v2 .cfg
   return parse_arch_config(text, name);
+}
+
+ArchConfig load_arch_config(const std::string& name_or_path,
+                            const std::vector<std::pair<std::string, std::string>>& set) {
+  auto [text, name] = config_source(name_or_path);
+  if (set.empty()) return load_arch_config(name_or_path);
+  VT_CHECK(!is_scalesim_config(text), name, ": a SCALE-Sim .cfg; sweep keys apply to vitality's config format");
+  for (const auto& [key, value] : set) {
+    std::istringstream in(text);
+    std::string out, line;
+    bool found = false;
+    while (std::getline(in, line)) {
+      const size_t b = line.find_first_not_of(" \t");
+      const size_t eq = line.find('=');
+      if (b != std::string::npos && line[b] != '#' && eq != std::string::npos) {
+        std::string k = line.substr(b, eq - b);
+        k.erase(k.find_last_not_of(" \t") + 1);
+        if (k == key) {
+          const size_t comment = line.find('#', eq);
+          line = line.substr(0, eq + 1) + " " + value +
+                 (comment == std::string::npos ? "" : "  # swept (was: " + line.substr(eq + 1, comment - eq - 1) + ")");
+          found = true;
+        }
+      }
+      out += line + "\n";
+    }
+    VT_CHECK(found, name, ": no key '", key, "' to set (the keys are those of hwmodel/configs/vitality.cfg)");
+    text = out;
+  }
+  return parse_arch_config(text, str_cat(name, " (", set.size(), " keys set)"));
 }
 
 EnergyTable load_energy_table(const std::string& name_or_path) {

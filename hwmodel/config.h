@@ -109,6 +109,10 @@ AreaTable parse_area_table(const std::string& text, const std::string& path);
 // `name_or_path`: a shipped config's name (vitality, softmax-baseline, sanger, energy-45nm; the
 // files of hwmodel/configs/ are compiled into the program) or a path (anything with '/' or '.').
 ArchConfig load_arch_config(const std::string& name_or_path);
+// The same with some keys set to other values ("sa_general_rows" = "64"), validated as if the file
+// said so; a key the config does not have is an error naming it.
+ArchConfig load_arch_config(const std::string& name_or_path,
+                            const std::vector<std::pair<std::string, std::string>>& set);
 EnergyTable load_energy_table(const std::string& name_or_path);
 AreaTable load_area_table(const std::string& name_or_path);
 

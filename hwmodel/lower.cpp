@@ -1,6 +1,7 @@
 // Lowering a traced DeiT forward pass (or a GEMM table) to accelerator ops (see lower.h).
 #include "hwmodel/lower.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <map>
@@ -235,7 +236,7 @@ std::vector<HwOp> parse_gemm_workload(const std::string& text, const std::string
   std::istringstream in(text);
   std::string line;
   int line_no = 0;
-  bool header = true;
+  enum class Form { kUnknown, kGemm, kConv } form = Form::kUnknown;
   while (std::getline(in, line)) {
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -248,13 +249,24 @@ std::vector<HwOp> parse_gemm_workload(const std::string& text, const std::string
       f.push_back(b == std::string::npos ? "" : field.substr(b, e - b + 1));
     }
     while (!f.empty() && f.back().empty()) f.pop_back();  // SCALE-Sim's trailing commas
-    if (header) {                                         // "Layer,M,N,K," as SCALE-Sim writes it
-      header = false;
-      if (f.size() >= 4 && f[1] == "M" && f[2] == "N" && f[3] == "K") continue;
-      throw Error(str_cat(path, ":", line_no, ": expected a header 'name,M,N,K[,batch]', got '", line, "'"));
+    if (form == Form::kUnknown) {                         // the header says which of SCALE-Sim's two forms follows
+      auto lower = [](std::string x) {
+        for (char& c : x) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return x;
+      };
+      if (f.size() >= 4 && f[1] == "M" && f[2] == "N" && f[3] == "K") {
+        form = Form::kGemm;
+        continue;
+      }
+      if (f.size() >= 8 && lower(f[1]).find("ifmap") != std::string::npos &&
+          lower(f[3]).find("filter") != std::string::npos) {
+        form = Form::kConv;
+        continue;
+      }
+      throw Error(str_cat(path, ":", line_no, ": expected a header 'Layer, M, N, K,' (GEMMs) or 'Layer name, IFMAP ",
+                          "Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,' ",
+                          "(convolutions), got '", line, "'"));
     }
-    if (f.size() != 4 && f.size() != 5)
-      throw Error(str_cat(path, ":", line_no, ": expected 'name,M,N,K[,batch]', got ", f.size(), " fields"));
     auto number = [&](size_t i, const char* what) {
       char* end = nullptr;
       errno = 0;
@@ -263,19 +275,46 @@ std::vector<HwOp> parse_gemm_workload(const std::string& text, const std::string
         throw Error(str_cat(path, ":", line_no, ": ", what, " = '", f[i], "' must be a whole number in [1, 2^32]"));
       return static_cast<int64_t>(v);
     };
-    HwOp o;
-    o.name = o.layer = f[0].empty() ? str_cat("row", line_no) : f[0];
-    o.trace_kind = "gemm";
-    o.kind = OpKind::kGemm;
-    o.unit = Unit::kSaGeneral;
-    o.M = number(1, "M");
-    o.N = number(2, "N");
-    o.K = number(3, "K");
-    o.batch = f.size() == 5 ? number(4, "batch") : 1;
-    o.tokens = o.M;
-    ops.push_back(std::move(o));
+    auto gemm = [&](const std::string& name, int64_t M, int64_t N, int64_t K, int64_t batch) {
+      HwOp o;
+      o.name = o.layer = name;
+      o.trace_kind = "gemm";
+      o.kind = OpKind::kGemm;
+      o.unit = Unit::kSaGeneral;
+      o.M = M;
+      o.N = N;
+      o.K = K;
+      o.batch = batch;
+      o.tokens = o.M;
+      ops.push_back(std::move(o));
+    };
+    const std::string name = f.empty() || f[0].empty() ? str_cat("row", line_no) : f[0];
+    if (form == Form::kGemm) {
+      if (f.size() != 4 && f.size() != 5)
+        throw Error(str_cat(path, ":", line_no, ": expected 'name, M, N, K[, batch]', got ", f.size(), " fields"));
+      gemm(name, number(1, "M"), number(2, "N"), number(3, "K"), f.size() == 5 ? number(4, "batch") : 1);
+      continue;
+    }
+    // A convolution as SCALE-Sim lowers it: ofmap = ceil((ifmap - filter + stride) / stride) per
+    // side (no padding), M = ofmap pixels, N = filters, K = filter h x w x channels. A layer whose
+    // name contains "DP" is depthwise: one single-channel layer per channel, as SCALE-Sim splits it.
+    if (f.size() != 8 && f.size() != 9)
+      throw Error(str_cat(path, ":", line_no, ": expected 'name, IFMAP Height, IFMAP Width, Filter Height, Filter ",
+                          "Width, Channels, Num Filter, Strides[, Stride width]', got ", f.size(), " fields"));
+    const int64_t ih = number(1, "IFMAP Height"), iw = number(2, "IFMAP Width"), fh = number(3, "Filter Height"),
+                  fw = number(4, "Filter Width"), ch = number(5, "Channels"), nf = number(6, "Num Filter"),
+                  sh = number(7, "Strides"), sw = f.size() == 9 ? number(8, "Stride width") : sh;
+    if (fh > ih || fw > iw)
+      throw Error(str_cat(path, ":", line_no, ": the filter (", fh, " x ", fw, ") is larger than the ifmap (", ih,
+                          " x ", iw, ")"));
+    const int64_t oh = (ih - fh + sh + sh - 1) / sh, ow = (iw - fw + sw + sw - 1) / sw;
+    if (name.find("DP") != std::string::npos) {
+      for (int64_t c = 0; c < ch; ++c) gemm(str_cat(name, "Channel_", c), oh * ow, nf, fh * fw, 1);
+    } else {
+      gemm(name, oh * ow, nf, fh * fw * ch, 1);
+    }
   }
-  VT_CHECK(!ops.empty(), path, ": no GEMM rows");
+  VT_CHECK(!ops.empty(), path, ": no layers");
   return ops;
 }
 

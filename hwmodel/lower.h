@@ -29,9 +29,12 @@ namespace vt::hw {
 // `records`: a forward pass traced at batch 1 (backward records are refused).
 std::vector<HwOp> lower_trace(const std::vector<TraceRecord>& records);
 
-// A SCALE-Sim-style GEMM table: a header line, then `name,M,N,K` per row (an optional fifth
-// column `batch`, trailing commas allowed). Every GEMM runs on SA-General with its operands in
-// DRAM, one after another. Errors name the file, the line and the field.
+// A SCALE-Sim v2 topology file, either of its forms, told apart by the header: GEMMs
+// (`Layer, M, N, K,`; an optional fifth column `batch`) or convolutions (`Layer name, IFMAP Height,
+// IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,` with an optional stride
+// width), lowered to GEMMs as SCALE-Sim does (no padding; "DP" layers split per channel). Trailing
+// commas allowed. Every GEMM runs on SA-General with its operands in DRAM, one after another.
+// Errors name the file, the line and the field.
 std::vector<HwOp> parse_gemm_workload(const std::string& text, const std::string& path);
 std::vector<HwOp> load_gemm_workload(const std::string& path);
 

@@ -147,6 +147,14 @@ Report evaluate(std::vector<HwOp> ops, const ArchConfig& arch, const EnergyTable
     }
     s.chunks = pipelined && tokens > 0 ? std::max<int64_t>(1, ceil_div(tokens, arch.pipeline_chunk_tokens)) : 1;
     s.cycles = pipeline_cycles(stages, s.chunks);
+    // The segment's ops run at the same time, and each was timed with the whole DRAM channel to
+    // itself: on one shared channel they take at least all their bytes at its bandwidth.
+    if (arch.dram_shared_channel && s.ops.size() > 1) {
+      double bytes = 0;
+      for (int i : s.ops) bytes += r.costs[size_t(i)].dram_read_bytes + r.costs[size_t(i)].dram_write_bytes;
+      s.dram_bound_cycles = bytes / arch.dram_bytes_per_cycle();
+      s.cycles = std::max(s.cycles, s.dram_bound_cycles);
+    }
     s.attention_cycles = s.serial_cycles > 0 ? s.cycles * attention / s.serial_cycles : 0;
   }
   r.attributed_cycles.assign(ops.size(), 0);

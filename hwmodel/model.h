@@ -27,9 +27,10 @@ struct Segment {
   std::vector<int> ops;
   std::string layer;
   int64_t chunks = 1;
-  double cycles = 0;            // pipelined
-  double serial_cycles = 0;     // the same ops one after another
-  double attention_cycles = 0;  // the attention ops' share of `cycles` (by their standalone cycles)
+  double cycles = 0;             // pipelined, and at least dram_bound_cycles
+  double dram_bound_cycles = 0;  // the segment's DRAM bytes over one shared channel's bandwidth
+  double serial_cycles = 0;      // the same ops one after another
+  double attention_cycles = 0;   // the attention ops' share of `cycles` (by their standalone cycles)
 };
 
 struct LayerTotals {

@@ -179,3 +179,95 @@ TEST_CASE("vitality hw: one-line errors") {
   CHECK(run_cli("hw --attn linear").exit_code == 2);
   CHECK(run_cli("hw --compare --sweep-tokens").exit_code == 2);
 }
+
+TEST_CASE("vitality hw --sweep: every combination, traced once per model input, CSV and SVG") {
+  TempDir dir("sweep");
+  auto r = run_cli(
+      "hw --threads 2 --sweep dram_bytes_per_s=64e9,128e9 --sweep input_size=64,96 --sweep "
+      "attn=taylor,sparse --density 0.25 --output " +
+      dir.path);
+  REQUIRE_MESSAGE(r.exit_code == 0, r.out);
+  CHECK(r.out.find("8 points (4 traced workloads)") != std::string::npos);  // 2 sizes x 2 kinds, not 8
+  const std::string csv = vt::read_file(dir.path + "/sweep.csv");
+  std::istringstream lines(csv);
+  std::string header, line;
+  std::getline(lines, header);
+  CHECK(header ==
+        "dram_bytes_per_s,input_size,attn,accelerator,attention,cycles,latency_us,energy_uj,attention_us,attention_uj,"
+        "sa_general_utilization,area_mm2");
+  std::vector<std::vector<std::string>> rows;
+  while (std::getline(lines, line)) {
+    std::vector<std::string> f;
+    std::stringstream ss(line);
+    for (std::string x; std::getline(ss, x, ',');) f.push_back(x);
+    rows.push_back(f);
+  }
+  REQUIRE(rows.size() == 8);
+  // the last key varies fastest; each kind on its own accelerator
+  CHECK(rows[0][0] == "64e9");
+  CHECK(rows[0][1] == "64");
+  CHECK(rows[0][2] == "taylor");
+  CHECK(rows[1][3] == "sanger");
+  CHECK(rows[7][0] == "128e9");
+  // a point equals the single run with the same settings
+  auto single = run_cli("hw --threads 2 --input-size 96 --attn sparse --density 0.25 --format json");
+  REQUIRE(single.exit_code == 0);
+  const vt::Json s = vt::Json::parse(single.out);
+  REQUIRE(s.find("summary")->find("total_cycles"));
+  CHECK(std::stod(rows[7][5]) == s.find("summary")->find("total_cycles")->as_double());
+  // more bandwidth, fewer cycles
+  CHECK(std::stod(rows[5][5]) < std::stod(rows[1][5]));
+  const auto panels = vt::testing::svg_panels(vt::read_file(dir.path + "/sweep.svg"));
+  REQUIRE(panels.size() == 2);
+  CHECK(panels[0].series.size() == 4);  // one line per (input_size, attn)
+  CHECK(panels[0].series[0].x == std::vector<double>{64e9, 128e9});
+  auto bad = run_cli("hw --sweep sa_general_colz=8,16");
+  CHECK(bad.exit_code == 1);
+  CHECK(bad.out.find("no key 'sa_general_colz'") != std::string::npos);
+  CHECK(run_cli("hw --sweep sa_general_rows").exit_code == 2);
+  CHECK(run_cli("hw --sweep density=0,0.5").exit_code == 2);
+  CHECK(run_cli("hw --sweep sa_general_rows=0,8").exit_code == 1);  // the config's own validation
+}
+
+TEST_CASE("a SCALE-Sim v2 run directory: its .cfg, its topology files, its three reports") {
+  TempDir dir("scalesim");
+  vt::write_file_atomic(dir.path + "/scale.cfg",
+                        "[general]\nrun_name = tiny\n\n[architecture_presets]\nArrayHeight:    32\nArrayWidth:     32\n"
+                        "IfmapSramSzkB:   64\nFilterSramSzkB:  64\nOfmapSramSzkB:   64\nIfmapOffset:    0\n"
+                        "FilterOffset:   10000000\nOfmapOffset:    20000000\nBandwidth : 10\nDataflow : os\n"
+                        "MemoryBanks:   1\n\n[run_presets]\nInterfaceBandwidth: CALC\n\n[network_presets]\n"
+                        "TopologyCsvLoc = \"gemm.csv\"\n");
+  vt::write_file_atomic(dir.path + "/gemm.csv", "Layer, M, N, K,\nqkv, 197, 576, 192,\ns, 197, 197, 64,\n");
+  // the cfg names its topology: no --workload needed (found next to the cfg)
+  auto r = run_cli("hw --arch " + dir.path + "/scale.cfg --mode scalesim-v2 --output " + dir.path + "/out");
+  REQUIRE_MESSAGE(r.exit_code == 0, r.out);
+  // SCALE-Sim v2's own report for this cfg and topology, as it printed it
+  CHECK(vt::read_file(dir.path + "/out/COMPUTE_REPORT.csv") ==
+        "LayerID, Total Cycles, Stall Cycles, Overall Util %, Mapping Efficiency %, Compute Util %,\n"
+        "0, 32003, 0, 66.48126738118302, 87.94642857142857, 66.47919010123728,\n"
+        "1, 6173, 0, 39.29309087963713, 77.34574298469387, 39.28672659540003,\n");
+  const std::string bw = vt::read_file(dir.path + "/out/BANDWIDTH_REPORT.csv");
+  CHECK(bw.find("0, 21.274005561978566, 24.18973221260507, 3.79764397087773, ") != std::string::npos);
+  const std::string detail = vt::read_file(dir.path + "/out/DETAILED_ACCESS_REPORT.csv");
+  CHECK(detail.rfind("LayerID, SRAM IFMAP Start Cycle, SRAM IFMAP Stop Cycle, SRAM IFMAP Reads, ", 0) == 0);
+  CHECK(detail.find(", 680832, ") != std::string::npos);
+  // a conv topology, SCALE-Sim's form: M = ofmap pixels (ceil((31 - 3 + 2) / 2) = 15 per side)
+  vt::write_file_atomic(dir.path + "/conv.csv",
+                        "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, "
+                        "Strides,\nc1, 31, 31, 3, 3, 16, 32, 2,\nDP_c2, 8, 8, 3, 3, 3, 4, 1,\n");
+  auto c = run_cli("hw --arch " + dir.path + "/scale.cfg --workload " + dir.path +
+                   "/conv.csv --mode scalesim-v2 "
+                   "--format json");
+  REQUIRE_MESSAGE(c.exit_code == 0, c.out);
+  const vt::Json j = vt::Json::parse(c.out);
+  const auto& ops = j.find("ops")->items();
+  REQUIRE(ops.size() == 4);  // c1, and the depthwise layer split per channel
+  CHECK(ops[0].find("shape")->as_string() == "M=225 N=32 K=144");
+  CHECK(ops[3].find("op")->as_string() == "DP_c2Channel_2");
+  CHECK(ops[3].find("shape")->as_string() == "M=36 N=4 K=9");
+  // malformed files name the line
+  vt::write_file_atomic(dir.path + "/bad.cfg", "[general]\nrun_name = x\n[architecture_presets]\nArrayHieght: 8\n");
+  auto bad = run_cli("hw --arch " + dir.path + "/bad.cfg --workload " + dir.path + "/gemm.csv");
+  CHECK(bad.exit_code == 1);
+  CHECK(bad.out.find("bad.cfg:4: unknown key 'ArrayHieght' in [architecture_presets]") != std::string::npos);
+}

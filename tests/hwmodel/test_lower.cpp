@@ -146,5 +146,33 @@ TEST_CASE("GEMM tables in SCALE-Sim's format") {
                        Error);
   CHECK_THROWS_WITH_AS(parse_gemm_workload("Layer,M,N,K\nx,197,64\n", "w.csv"), doctest::Contains("w.csv:2"), Error);
   CHECK_THROWS_WITH_AS(parse_gemm_workload("a,b,c\n", "w.csv"), doctest::Contains("header"), Error);
-  CHECK_THROWS_WITH_AS(parse_gemm_workload("Layer,M,N,K\n", "w.csv"), doctest::Contains("no GEMM rows"), Error);
+  CHECK_THROWS_WITH_AS(parse_gemm_workload("Layer,M,N,K\n", "w.csv"), doctest::Contains("no layers"), Error);
+}
+
+TEST_CASE("convolution topologies as SCALE-Sim lowers them: ofmap pixels, window, filters, strides, depthwise") {
+  const std::string header =
+      "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\n";
+  // 31 x 31, 3 x 3, stride 2: ceil((31 - 3 + 2) / 2) = 15 per side; 17 x 13, 5 x 5, stride 2: 7 x 5;
+  // a separate stride width: 28 x 28, 3 x 3, strides 1 and 2: 26 x ceil((28 - 3 + 2) / 2) = 26 x 14
+  const std::vector<HwOp> ops = parse_gemm_workload(header +
+                                                        "a, 31, 31, 3, 3, 16, 32, 2,\n"
+                                                        "b, 17, 13, 5, 5, 8, 24, 2,\n"
+                                                        "c, 28, 28, 3, 3, 4, 8, 1, 2,\n"
+                                                        "DP_d, 8, 8, 3, 3, 2, 4, 1,\n",
+                                                    "conv.csv");
+  REQUIRE(ops.size() == 5);
+  CHECK(ops[0].M == 225);
+  CHECK(ops[0].K == 144);
+  CHECK(ops[0].N == 32);
+  CHECK(ops[1].M == 35);
+  CHECK(ops[1].K == 200);
+  CHECK(ops[2].M == 26 * 14);
+  CHECK(ops[3].name == "DP_dChannel_0");  // depthwise: one single-channel layer per channel
+  CHECK(ops[4].name == "DP_dChannel_1");
+  CHECK(ops[4].M == 36);
+  CHECK(ops[4].K == 9);
+  CHECK_THROWS_WITH_AS(parse_gemm_workload(header + "x, 4, 4, 5, 5, 1, 1, 1,\n", "conv.csv"),
+                       doctest::Contains("conv.csv:2: the filter (5 x 5) is larger than the ifmap (4 x 4)"), Error);
+  CHECK_THROWS_WITH_AS(parse_gemm_workload(header + "x, 4, 4, 3, 3, 1, 1,\n", "conv.csv"),
+                       doctest::Contains("conv.csv:2: expected 'name, IFMAP Height"), Error);
 }

@@ -225,3 +225,33 @@ TEST_CASE("changing only the attention kind changes only the attention ops' cost
   }
   CHECK(compared > 20);
 }
+
+TEST_CASE("ops of one pipeline segment share the DRAM channel: together they take at least their bytes / bandwidth") {
+  // Two memory-bound GEMMs in one layer on different arrays (SA-General and SA-Diag), each
+  // streaming a 16 MiB operand from DRAM: alone each takes about its own bytes / bandwidth, and
+  // the pipeline would overlap them completely; the one channel serves them one after the other.
+  HwOp a;
+  a.name = "a";
+  a.layer = "L";
+  a.kind = OpKind::kGemm;
+  a.unit = Unit::kSaGeneral;
+  a.M = 1, a.N = 4096, a.K = 2048, a.tokens = 1;  // W: 2048 x 4096 x 2 B = 16 MiB
+  HwOp b = a;
+  b.name = "b";
+  b.unit = Unit::kSaDiag;
+  b.M = 4096, b.N = 1, b.K = 2048, b.tokens = 4096;                              // A: 4096 x 2048 x 2 B = 16 MiB
+  const ArchConfig arch = arch_with("vitality", {{"dram_bytes_per_s", "8e9"}});  // 8 B/cycle: both memory-bound
+  const Report r = evaluate({a, b}, arch, energy45());
+  for (int i = 0; i < 2; ++i) REQUIRE(r.costs[i].bound.rfind("dram", 0) == 0);
+  REQUIRE(r.segments.size() == 1);
+  const double bytes = r.costs[0].dram_read_bytes + r.costs[0].dram_write_bytes + r.costs[1].dram_read_bytes +
+                       r.costs[1].dram_write_bytes;
+  CHECK(bytes >= 2 * 16.0 * 1024 * 1024);
+  CHECK(r.segments[0].cycles >= bytes / arch.dram_bytes_per_cycle());
+  CHECK(r.segments[0].cycles >= 1.9 * double(std::min(r.costs[0].cycles, r.costs[1].cycles)));
+  // with one port per operand the ops keep their own bandwidth
+  ArchConfig ports = arch;
+  ports.dram_shared_channel = false;
+  const Report q = evaluate({a, b}, ports, energy45());
+  CHECK(q.segments[0].cycles < 1.2 * double(std::max(q.costs[0].cycles, q.costs[1].cycles)));
+}
