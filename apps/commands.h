@@ -5,6 +5,7 @@
 namespace vt::apps {
 
 int run_demo(int argc, char** argv);
+int run_walkthrough(int argc, char** argv);
 int run_bench(int argc, char** argv);
 int run_bench_ops(int argc, char** argv);
 int run_bench_loader(int argc, char** argv);

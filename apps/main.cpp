@@ -24,6 +24,8 @@ const Command kCommands[] = {
     {"predict", vt::apps::run_predict, "top-k classes of single images"},
     {"plot", vt::apps::run_plot, "SVG chart of loss, accuracy and learning rate from log.txt files"},
     {"demo", vt::apps::run_demo, "fit a small MLP with the autograd engine and print the falling loss"},
+    {"walkthrough", vt::apps::run_walkthrough,
+     "the educational walkthrough: from a tensor to a vision transformer and its accelerator, in chapters"},
     {"inspect", vt::apps::run_inspect,
      "list the tensors, parameter count and metadata of a safetensors file or a model"},
     {"hw", vt::apps::run_hw,
