@@ -138,8 +138,9 @@ ScaleSimConfig parse_scalesim_config(const std::string& text, const std::string&
     integer(k, 0, int64_t{1} << 40);   // addresses of the traces: checked, not used by the model
   a.sram_port_bytes_per_cycle = 1e12;  // SCALE-Sim's buffers serve an array edge every cycle
   // CALC: SCALE-Sim sizes the interface so that nothing stalls; USER: words (bytes) per cycle per port
-  a.dram_bytes_per_s = c.user_bandwidth ? double(c.bandwidth_words) * a.clock_hz : 1e21;
-  a.dram_shared_channel = false;  // one port per operand
+  a.dram_bytes_per_s =
+      c.user_bandwidth ? double(c.bandwidth_words) * a.clock_hz : 1e30;  // CALC: transfers take no time
+  a.dram_shared_channel = false;                                         // one port per operand
   a.dram_latency_cycles = 0;
   a.double_buffered = true;
   a.pipeline_chunk_tokens = 0;  // layers one after another
