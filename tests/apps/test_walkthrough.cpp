@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <map>
 #include <sstream>
 
@@ -137,6 +138,10 @@ TEST_CASE("walkthrough chapter 7: sparse attention and ViTALiTy") {
 TEST_CASE("walkthrough chapter 8: a vision transformer") {
   if (::access("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", R_OK) != 0) {
     MESSAGE("Fashion-MNIST is not installed (dataset-fashion-mnist): chapter 8 skipped");
+    return;
+  }
+  if (std::getenv("VITALITY_TEST_QUICK")) {  // the sanitized suite: an epoch of training there takes minutes
+    MESSAGE("VITALITY_TEST_QUICK: chapter 8 runs in the main suite only");
     return;
   }
   const Run r = run_chapter(8);
