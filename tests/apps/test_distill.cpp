@@ -91,6 +91,33 @@ TEST_CASE("a distilled student learns from a teacher checkpoint, logs teacher_s,
   CHECK_FALSE(read_log(f.root + "/plain")[0].find("teacher_s"));
 }
 
+TEST_CASE("deit_tiny_distilled_patch16_224 by name: hard distillation from a checkpoint, resumed, deit's fields") {
+  TinyFolder f;
+  REQUIRE(run_cli("train " + f.flags(f.root + "/teacher") + " --epochs 1").exit_code == 0);
+  const std::string flags =
+      " --model deit_tiny_distilled_patch16_224 --input-size 32 --batch-size 2 --threads 2 "
+      "--num_workers 1 --warmup-epochs 1 --aa none --reprob 0 --mixup 0 --cutmix 0 --drop-path 0 "
+      "--no-model-ema --max-steps 2 --distillation-type hard --teacher-path " +
+      f.root + "/teacher/checkpoint.safetensors --data-path " + f.root;
+  const auto full = run_cli("train" + flags + " --epochs 2 --output_dir " + f.root + "/full");
+  REQUIRE_MESSAGE(full.exit_code == 0, full.out);
+  CHECK(has(full.out, "| model                  | deit_tiny_distilled_patch16_224"));
+  CHECK(has(full.out, "through the distillation head"));
+  REQUIRE(run_cli("train" + flags + " --epochs 1 --output_dir " + f.root + "/part").exit_code == 0);
+  const auto resumed = run_cli("train" + flags + " --epochs 2 --output_dir " + f.root + "/part --resume " + f.root +
+                               "/part/checkpoint.safetensors");
+  REQUIRE_MESSAGE(resumed.exit_code == 0, resumed.out);
+  const std::vector<Json> a = read_log(f.root + "/full"), b = read_log(f.root + "/part");
+  REQUIRE(a.size() == 2);
+  REQUIRE(b.size() == 2);
+  for (const char* key :
+       {"train_lr", "train_loss", "test_loss", "test_acc1", "test_acc5", "epoch", "n_parameters", "teacher_s"})
+    CHECK(a[1].find(key));
+  CHECK(a[1].find("train_loss")->as_double() == b[1].find("train_loss")->as_double());  // exact resume
+  // timm's 5,910,800 with two heads of 2 classes instead of 1000 and 2 x 2 + 2 positions instead of 198
+  CHECK(a[1].find("n_parameters")->as_int() == 5910800 - 2 * 998 * (192 + 1) - (198 - 6) * 192);
+}
+
 TEST_CASE("soft distillation into a model without a distillation token, from a card-less timm-named teacher") {
   TinyFolder f;
   vt::vit::DeitConfig c = vt::vit::deit_config("deit_tiny_patch16_224");

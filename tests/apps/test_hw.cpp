@@ -271,3 +271,36 @@ TEST_CASE("a SCALE-Sim v2 run directory: its .cfg, its topology files, its three
   CHECK(bad.exit_code == 1);
   CHECK(bad.out.find("bad.cfg:4: unknown key 'ArrayHieght' in [architecture_presets]") != std::string::npos);
 }
+
+TEST_CASE("--sweep-tokens is a case of --sweep: the same points") {
+  const auto tokens = run_cli("hw --threads 2 --sweep-tokens --format csv");
+  REQUIRE(tokens.exit_code == 0);
+  const auto grid = run_cli(
+      "hw --threads 2 --sweep input_size=448 --sweep attn=taylor,softmax,sparse --density 0.1 "
+      "--format csv");
+  REQUIRE(grid.exit_code == 0);
+  // pixels,tokens,accelerator,attention,attention_us,attention_uj,total_us,total_uj,...  against
+  // input_size,attn,accelerator,attention,cycles,latency_us,energy_uj,attention_us,attention_uj,...
+  std::istringstream a(tokens.out), b(grid.out);
+  std::vector<std::vector<std::string>> ta, gb;
+  for (std::string l; std::getline(a, l);) {
+    std::vector<std::string> f;
+    std::stringstream ss(l);
+    for (std::string x; std::getline(ss, x, ',');) f.push_back(x);
+    if (!f.empty() && f[0] == "448") ta.push_back(f);
+  }
+  for (std::string l; std::getline(b, l);) {
+    std::vector<std::string> f;
+    std::stringstream ss(l);
+    for (std::string x; std::getline(ss, x, ',');) f.push_back(x);
+    if (!f.empty() && f[0] == "448") gb.push_back(f);
+  }
+  REQUIRE(ta.size() == 3);
+  REQUIRE(gb.size() == 3);
+  for (size_t i = 0; i < 3; ++i) {
+    CHECK(ta[i][3] == gb[i][1]);  // the kind
+    CHECK(ta[i][4] == gb[i][7]);  // attention us
+    CHECK(ta[i][6] == gb[i][5]);  // total us
+    CHECK(ta[i][7] == gb[i][6]);  // total uJ
+  }
+}
