@@ -24,7 +24,7 @@ double parse_double(const std::string& flag, const std::string& text) {
   char* end = nullptr;
   const double v = std::strtod(text.c_str(), &end);
   if (text.empty() || *end != '\0' || errno == ERANGE || !std::isfinite(v))
-    throw UsageError(str_cat("--", flag, ": '", text, "' is not a finite number"));
+    throw UsageError(str_cat(flag, ": '", text, "' is not a finite number"));
   return v;
 }
 
@@ -33,7 +33,7 @@ int64_t parse_int(const std::string& flag, const std::string& text) {
   char* end = nullptr;
   const long long v = std::strtoll(text.c_str(), &end, 10);
   if (text.empty() || *end != '\0' || errno == ERANGE)
-    throw UsageError(str_cat("--", flag, ": '", text, "' is not an integer"));
+    throw UsageError(str_cat(flag, ": '", text, "' is not an integer"));
   return v;
 }
 
@@ -81,49 +81,46 @@ std::string ArgParser::spelled(const std::string& name) const { return (name.siz
 
 void ArgParser::add(const std::string& name, std::string* target, const std::string& help) {
   push({name, help, "TEXT", target->empty() ? "" : *target, 1,
-        [target](const std::vector<std::string>& v) { *target = v[0]; }});
+        [target](const std::string&, const std::vector<std::string>& v) { *target = v[0]; }});
 }
 
 void ArgParser::add(const std::string& name, int* target, const std::string& help) {
-  const std::string flag = canonical_flag(name);
-  push({name, help, "N", to_text(*target), 1, [target, flag](const std::vector<std::string>& v) {
+  push({name, help, "N", to_text(*target), 1, [target](const std::string& flag, const std::vector<std::string>& v) {
           const int64_t x = parse_int(flag, v[0]);
-          if (x < INT32_MIN || x > INT32_MAX) throw UsageError(str_cat("--", flag, ": ", x, " is out of range"));
+          if (x < INT32_MIN || x > INT32_MAX) throw UsageError(str_cat(flag, ": ", x, " is out of range"));
           *target = static_cast<int>(x);
         }});
 }
 
 void ArgParser::add(const std::string& name, int64_t* target, const std::string& help) {
-  const std::string flag = canonical_flag(name);
   push({name, help, "N", to_text(*target), 1,
-        [target, flag](const std::vector<std::string>& v) { *target = parse_int(flag, v[0]); }});
+        [target](const std::string& flag, const std::vector<std::string>& v) { *target = parse_int(flag, v[0]); }});
 }
 
 void ArgParser::add(const std::string& name, double* target, const std::string& help) {
-  const std::string flag = canonical_flag(name);
   push({name, help, "X", to_text(*target), 1,
-        [target, flag](const std::vector<std::string>& v) { *target = parse_double(flag, v[0]); }});
+        [target](const std::string& flag, const std::vector<std::string>& v) { *target = parse_double(flag, v[0]); }});
 }
 
 void ArgParser::add(const std::string& name, float* target, const std::string& help) {
-  const std::string flag = canonical_flag(name);
-  push({name, help, "X", to_text(*target), 1,
-        [target, flag](const std::vector<std::string>& v) { *target = static_cast<float>(parse_double(flag, v[0])); }});
+  push({name, help, "X", to_text(*target), 1, [target](const std::string& flag, const std::vector<std::string>& v) {
+          *target = static_cast<float>(parse_double(flag, v[0]));
+        }});
 }
 
 void ArgParser::add(const std::string& name, std::optional<double>* target, const std::string& help) {
-  const std::string flag = canonical_flag(name);
-  push({name, help, "X", *target ? to_text(**target) : "none", 1, [target, flag](const std::vector<std::string>& v) {
+  push({name, help, "X", *target ? to_text(**target) : "none", 1,
+        [target](const std::string& flag, const std::vector<std::string>& v) {
           if (v[0] == "none" || v[0] == "None") target->reset();
           else *target = parse_double(flag, v[0]);
         }});
 }
 
 void ArgParser::add(const std::string& name, std::vector<double>* target, int count, const std::string& help) {
-  const std::string flag = canonical_flag(name);
   std::string def;
   for (double d : *target) def += (def.empty() ? "" : " ") + to_text(d);
-  push({name, help, "X", def.empty() ? "none" : def, count, [target, flag](const std::vector<std::string>& v) {
+  push({name, help, "X", def.empty() ? "none" : def, count,
+        [target](const std::string& flag, const std::vector<std::string>& v) {
           target->clear();
           for (const std::string& s : v) target->push_back(parse_double(flag, s));
         }});
@@ -131,12 +128,12 @@ void ArgParser::add(const std::string& name, std::vector<double>* target, int co
 
 void ArgParser::add_choice(const std::string& name, std::string* target, std::vector<std::string> choices,
                            const std::string& help) {
-  const std::string flag = canonical_flag(name);
   std::string hint;
   for (const std::string& c : choices) hint += (hint.empty() ? "" : "|") + c;
-  push({name, help, hint, *target, 1, [target, flag, choices, hint](const std::vector<std::string>& v) {
+  push({name, help, hint, *target, 1,
+        [target, choices, hint](const std::string& flag, const std::vector<std::string>& v) {
           if (std::find(choices.begin(), choices.end(), v[0]) == choices.end())
-            throw UsageError(str_cat("--", flag, ": '", v[0], "' is not one of ", hint));
+            throw UsageError(str_cat(flag, ": '", v[0], "' is not one of ", hint));
           *target = v[0];
         }});
 }
@@ -150,11 +147,11 @@ void ArgParser::add_flag(const std::string& name, bool* target, const std::strin
 
 void ArgParser::add_repeated(const std::string& name, std::vector<std::string>* target, const std::string& help) {
   push({name, help + " (repeatable)", "TEXT", "", 1,
-        [target](const std::vector<std::string>& v) { target->push_back(v[0]); }});
+        [target](const std::string&, const std::vector<std::string>& v) { target->push_back(v[0]); }});
 }
 
 void ArgParser::add_action(const std::string& name, std::function<void()> action, const std::string& help) {
-  push({name, help, "", "", 0, [action](const std::vector<std::string>&) { action(); }});
+  push({name, help, "", "", 0, [action](const std::string&, const std::vector<std::string>&) { action(); }});
 }
 
 void ArgParser::add_alias(const std::string& alias, const std::string& name) {
@@ -242,13 +239,7 @@ bool ArgParser::parse(int argc, char** argv, int first) {
                                  "=", next, " if that is the value)"));
       values.push_back(argv[++i]);
     }
-    try {
-      opt->set(values);
-    } catch (const UsageError& e) {  // name the flag as it was typed (-b, --num_workers), not canonically
-      const std::string canonical = "--" + opt->name, what = e.what();
-      if (typed == canonical || what.rfind(canonical + ":", 0) != 0) throw;
-      throw UsageError(typed + what.substr(canonical.size()));
-    }
+    opt->set(typed, values);  // errors name the flag as it was typed (-b, --num_workers)
   }
   return true;
 }

@@ -64,7 +64,8 @@ class ArgParser {
     std::string value_hint;  // "" for flags without a value
     std::string default_text;
     int nargs = 1;
-    std::function<void(const std::vector<std::string>&)> set;
+    // stores the values; `typed` is the flag as written on the command line, for error messages
+    std::function<void(const std::string& typed, const std::vector<std::string>&)> set;
     bool is_bool = false;
     bool* bool_target = nullptr;
     bool seen = false;
@@ -86,7 +87,7 @@ class ArgParser {
 // "--output_dir" and "--output-dir" name the same flag.
 std::string canonical_flag(std::string name);
 
-// Parses a number, with the flag's name in the error.
+// Parses a number; `flag` is the flag as typed ("--lr", "-b"), for the error.
 double parse_double(const std::string& flag, const std::string& text);
 int64_t parse_int(const std::string& flag, const std::string& text);
 
