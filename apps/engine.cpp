@@ -203,6 +203,7 @@ EpochStats train_one_epoch(TrainContext& c, Progress& p) {
   const std::string header = str_cat("Epoch: [", p.epoch, "]");
   const bool tty = stdout_is_terminal() && dist::world_size() == 1;  // mpirun gives rank 0 a pty: plain lines
   SmoothedValue loss_meter, iter_time, data_time, teacher_time;
+  const nn::DistillationType distillation = nn::parse_distillation_type(a.distillation_type);  // once, not per step
   const nn::Parameters params = c.model.parameters();
   std::vector<float> grad_buffer;
   const auto t_epoch = Clock::now();
@@ -233,8 +234,7 @@ EpochStats train_one_epoch(TrainContext& c, Progress& p) {
       const double ts = since(t_teacher);
       st.teacher_seconds += ts;
       teacher_time.update(ts);
-      loss = nn::distillation_loss(loss, heads.dist.defined() ? heads.dist : heads.cls, teacher_logits,
-                                   nn::parse_distillation_type(a.distillation_type),
+      loss = nn::distillation_loss(loss, heads.dist.defined() ? heads.dist : heads.cls, teacher_logits, distillation,
                                    static_cast<float>(a.distillation_alpha), static_cast<float>(a.distillation_tau));
     }
     // the mean over all ranks: what one process with the whole batch would log, and every rank

@@ -7,16 +7,22 @@
 
 #include "apps/checkpointing.h"
 #include "core/autograd.h"
-#include "core/fileio.h"
 #include "core/threads.h"
 
 namespace vt::apps {
 
-std::string fnv1a_hex(const std::string& bytes) {
-  uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 1099511628211ull;
+std::string weights_fingerprint(const vit::Deit& model) {
+  uint64_t h = 14695981039346656037ull;  // FNV-1a 64 over every tensor's name and float bytes
+  auto mix = [&h](const void* data, size_t n) {
+    const auto* p = static_cast<const unsigned char*>(data);
+    for (size_t i = 0; i < n; ++i) {
+      h ^= p[i];
+      h *= 1099511628211ull;
+    }
+  };
+  for (const nn::NamedTensor& t : model.parameters()) {
+    mix(t.name.data(), t.name.size());
+    mix(t.tensor.data(), sizeof(float) * static_cast<size_t>(t.tensor.numel()));
   }
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
@@ -28,12 +34,13 @@ Teacher::Teacher(const std::string& path, const std::string& model_name) {
   model_ = std::move(m.model);
   transform_ = m.transform;
   label_ = path;
-  fingerprint_ = fnv1a_hex(read_file(path));
+  fingerprint_ = weights_fingerprint(*model_);  // from the weights loaded, not a second read of the file
 }
 
 Teacher::Teacher(std::shared_ptr<vit::Deit> model, const data::TransformConfig& transform, std::string label)
     : model_(std::move(model)), transform_(transform), label_(std::move(label)) {
   VT_CHECK(model_, "teacher: no model");
+  fingerprint_ = weights_fingerprint(*model_);
 }
 
 std::string Teacher::describe() const {

@@ -27,7 +27,7 @@ class Teacher {
 
   const vit::Deit& model() const { return *model_; }
   const std::string& label() const { return label_; }
-  // Of the weights file: FNV-1a 64 of its bytes, in hex (the state file records it); "" in memory.
+  // Of its weights: weights_fingerprint (the state file records it, a resume compares it).
   const std::string& fingerprint() const { return fingerprint_; }
   // One line: where it came from, its architecture, attention kind, input size and parameter count.
   std::string describe() const;
@@ -42,7 +42,7 @@ class Teacher {
 // torch.nn.functional.interpolate(mode="bilinear").
 Tensor resize_bilinear(const Tensor& images, int64_t size);
 
-// FNV-1a 64 of a string of bytes, as 16 hex digits.
-std::string fnv1a_hex(const std::string& bytes);
+// FNV-1a 64 over a model's tensors (names and float bytes), as 16 hex digits.
+std::string weights_fingerprint(const vit::Deit& model);
 
 }  // namespace vt::apps

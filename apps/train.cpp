@@ -192,7 +192,7 @@ double accuracy_with_sparse_part(vit::Deit& model, data::DataLoader& val_loader,
 
 // The teacher of a distillation run. A resumed run continues the distillation its state file
 // records (teacher path, type, alpha, tau) unless the command line names one, and says when the
-// teacher's file is not the one the run started with.
+// teacher's weights are not the ones the run started with.
 std::shared_ptr<Teacher> load_teacher(TrainArgs& a, const Json& saved, std::shared_ptr<Teacher> given) {
   const Json* saved_type = saved.is_null() ? nullptr : saved.find("distillation_type");
   if (a.distillation_type == "none" && saved_type && saved_type->as_string() != "none" && !given) {
@@ -213,8 +213,8 @@ std::shared_ptr<Teacher> load_teacher(TrainArgs& a, const Json& saved, std::shar
            " classes, the dataset ", a.num_classes);
   a.teacher_fingerprint = t->fingerprint();
   if (const Json* f = saved.is_null() ? nullptr : saved.find("teacher_fingerprint");
-      f && !t->fingerprint().empty() && f->as_string() != t->fingerprint())
-    std::printf("warning: the teacher %s is not the file the run started with (fingerprint %s, now %s)\n",
+      f && f->as_string() != t->fingerprint())
+    std::printf("warning: the teacher %s holds other weights than the run started with (fingerprint %s, now %s)\n",
                 t->label().c_str(), f->as_string().c_str(), t->fingerprint().c_str());
   std::printf("distillation: %s, alpha %g%s, through the %s; %s\n", a.distillation_type.c_str(), a.distillation_alpha,
               a.distillation_type == "soft" ? str_printf(", tau %g", a.distillation_tau).c_str() : "",

@@ -70,7 +70,7 @@ struct TrainArgs {
   bool eval = false, eval_ema = false;
   int world_size = 1, rank = 0;
 
-  std::string teacher_fingerprint;  // of the teacher's file once loaded (recorded in the state file)
+  std::string teacher_fingerprint;  // of the teacher's weights once loaded (recorded in the state file)
 
   // Derived by resolve().
   double lr_effective = 0;
