@@ -200,8 +200,7 @@ int run_bench(int argc, char** argv) {
   p.group("run");
   p.add("threads", &a.threads, "threads for OpenMP and OpenBLAS");
   p.default_text("threads", "all cores");
-  p.add("device", &a.device, "cpu (vitality runs on CPUs)");
-  p.value_hint("device", "cpu");
+  add_device_flag(p, &a.device);
   p.group("benchmark");
   p.add("num-warm-iter", &a.warm, "untimed steps first");
   p.add("num-bench-iter", &a.iters, "timed steps");

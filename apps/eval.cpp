@@ -72,15 +72,8 @@ int run_eval(int argc, char** argv) {
   bool per_class = false;
   ArgParser p("eval", "Evaluate a checkpoint: prints '* Acc@1 .. Acc@5 .. loss ..' as deit does.");
   p.group("model");
-  p.add("checkpoint", &checkpoint, "weights (.safetensors) written by vitality train, or timm's deit_* with --model");
-  p.value_hint("checkpoint", "FILE");
+  add_checkpoint_flags(p, &checkpoint, &a.model, &a.attn, &a.eval_crop_ratio);
   p.add_alias("resume", "checkpoint");
-  p.add("model", &a.model, "architecture for weights without a model card (timm's published files)");
-  p.add_alias("m", "model");
-  p.value_hint("model", "NAME");
-  p.default_text("model", "the file's model card");
-  add_attention_flag(p, &a.attn, "run the model with this attention kind");
-  p.default_text("attn", "the checkpoint's");
   p.add_flag("eval-sparse", &a.eval_sparse, "vitality: keep the sparse part (shows what dropping it costs)");
   p.group("data");
   p.add("data-path", &a.data_path, "dataset root");
@@ -91,9 +84,6 @@ int run_eval(int argc, char** argv) {
   p.add("val-split", &a.val_split, "validation folder name");
   p.add("class-map", &a.class_map, "class subset file (as in training)");
   p.value_hint("class-map", "FILE");
-  p.add("eval-crop-ratio", &a.eval_crop_ratio, "resize to input-size / ratio, then center crop");
-  p.default_text("eval-crop-ratio", "the checkpoint's");
-  p.add_alias("crop-pct", "eval-crop-ratio");
   p.add("num_workers", &a.num_workers, "data loading threads");
   p.add_flag("strict", &a.strict, "stop at the first unreadable file");
   p.group("run");
@@ -101,8 +91,7 @@ int run_eval(int argc, char** argv) {
   p.add_alias("b", "batch-size");
   p.add("threads", &a.threads, "compute threads");
   p.default_text("threads", "all cores");
-  p.add("device", &a.device, "cpu (vitality runs on CPUs)");
-  p.value_hint("device", "cpu");
+  add_device_flag(p, &a.device);
   p.add("results-file", &results_file, "write timm's results columns to this file");
   p.value_hint("results-file", "FILE");
   p.add_choice("results-format", &results_format, {"", "csv", "json"}, "results file format");
@@ -114,8 +103,7 @@ int run_eval(int argc, char** argv) {
   p.default_text("output_dir", "print only");
   if (!p.parse(argc, argv, 2)) return 0;
   check_device(a.device);
-  if (p.was_set("eval-crop-ratio") && !(a.eval_crop_ratio > 0 && a.eval_crop_ratio <= 1))
-    throw UsageError(str_cat("--eval-crop-ratio ", a.eval_crop_ratio, " must lie in (0, 1]"));
+  check_crop_ratio(p, a.eval_crop_ratio);
   if (checkpoint.empty()) throw UsageError("--checkpoint FILE is required");
   require_file("checkpoint", checkpoint);
   if (!a.data_path.empty()) require_dir("data-path", a.data_path);

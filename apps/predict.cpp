@@ -115,17 +115,7 @@ int run_predict(int argc, char** argv) {
   ArgParser p("predict", "Classify images with a checkpoint and print the top-k classes.");
   p.positional("IMAGE", &images, "image files (any format stb_image reads; grey and RGBA are converted)");
   p.group("model");
-  p.add("checkpoint", &checkpoint, "weights written by vitality train (class names come from the file)");
-  p.value_hint("checkpoint", "FILE");
-  p.add("model", &model, "architecture for weights without a model card (timm's published files)");
-  p.add_alias("m", "model");
-  p.value_hint("model", "NAME");
-  p.default_text("model", "the file's model card");
-  add_attention_flag(p, &attn, "run the model with this attention kind");
-  p.default_text("attn", "the checkpoint's");
-  p.add("eval-crop-ratio", &crop_ratio, "resize to input-size / ratio, then center crop");
-  p.default_text("eval-crop-ratio", "the checkpoint's");
-  p.add_alias("crop-pct", "eval-crop-ratio");
+  add_checkpoint_flags(p, &checkpoint, &model, &attn, &crop_ratio);
   p.group("output");
   p.add("topk", &topk, "classes to print per image");
   p.add_alias("k", "topk");
@@ -138,12 +128,10 @@ int run_predict(int argc, char** argv) {
   p.group("run");
   p.add("threads", &threads, "compute threads");
   p.default_text("threads", "all cores");
-  p.add("device", &device, "cpu (vitality runs on CPUs)");
-  p.value_hint("device", "cpu");
+  add_device_flag(p, &device);
   if (!p.parse(argc, argv, 2)) return 0;
   check_device(device);
-  if (p.was_set("eval-crop-ratio") && !(crop_ratio > 0 && crop_ratio <= 1))
-    throw UsageError(str_cat("--eval-crop-ratio ", crop_ratio, " must lie in (0, 1]"));
+  check_crop_ratio(p, crop_ratio);
   if (checkpoint.empty()) throw UsageError("--checkpoint FILE is required");
   require_file("checkpoint", checkpoint);
   if (images.empty()) throw UsageError("give at least one image");

@@ -22,6 +22,31 @@ void check_device(const std::string& device) {
                              ": vitality runs on CPUs only (OpenBLAS and OpenMP); use --device cpu or leave it out"));
 }
 
+void add_device_flag(ArgParser& p, std::string* device) {
+  p.add("device", device, "cpu (vitality runs on CPUs)");
+  p.value_hint("device", "cpu");
+}
+
+void add_checkpoint_flags(ArgParser& p, std::string* checkpoint, std::string* model, std::string* attn,
+                          double* crop_ratio) {
+  p.add("checkpoint", checkpoint, "weights written by vitality train (with their card), or timm's deit_* with --model");
+  p.value_hint("checkpoint", "FILE");
+  p.add("model", model, "architecture for weights without a model card (timm's published files)");
+  p.add_alias("m", "model");
+  p.value_hint("model", "NAME");
+  p.default_text("model", "the file's model card");
+  add_attention_flag(p, attn, "run the model with this attention kind");
+  p.default_text("attn", "the checkpoint's");
+  p.add("eval-crop-ratio", crop_ratio, "resize to input-size / ratio, then center crop");
+  p.default_text("eval-crop-ratio", "the checkpoint's");
+  p.add_alias("crop-pct", "eval-crop-ratio");
+}
+
+void check_crop_ratio(const ArgParser& p, double crop_ratio) {
+  if (p.was_set("eval-crop-ratio") && !(crop_ratio > 0 && crop_ratio <= 1))
+    throw UsageError(str_cat("--eval-crop-ratio ", crop_ratio, " must lie in (0, 1]"));
+}
+
 void add_train_flags(ArgParser& p, TrainArgs& a) {
   p.group("model");
   p.add("model", &a.model, "deit_{tiny,small,base}[_distilled]_patch16_224, or custom");
@@ -119,8 +144,7 @@ void add_train_flags(ArgParser& p, TrainArgs& a) {
   p.add("seed", &a.seed, "random seed");
   p.add("threads", &a.threads, "threads for our kernels and OpenBLAS");
   p.default_text("threads", "all cores");
-  p.add("device", &a.device, "cpu (vitality runs on CPUs)");
-  p.value_hint("device", "cpu");
+  add_device_flag(p, &a.device);
   p.add("log-interval", &a.log_interval, "print a progress line every this many steps");
   p.add("max-steps", &a.max_steps, "stop each epoch after this many steps");
   p.default_text("max-steps", "no limit");

@@ -87,6 +87,14 @@ void add_attention_flag(ArgParser& p, std::string* attn, const std::string& what
 // --device: deit's command lines pass --device cuda or cpu; only cpu is accepted, any other is a
 // UsageError that says so.
 void check_device(const std::string& device);
+// --device (deit's command lines pass it; check_device after parsing).
+void add_device_flag(ArgParser& p, std::string* device);
+// The flags of the commands that load a checkpoint (eval, predict): --checkpoint FILE, --model / -m
+// for card-less files, --attn and --eval-crop-ratio (alias --crop-pct) overriding the card's.
+void add_checkpoint_flags(ArgParser& p, std::string* checkpoint, std::string* model, std::string* attn,
+                          double* crop_ratio);
+// --eval-crop-ratio, when given, must lie in (0, 1]; a UsageError otherwise.
+void check_crop_ratio(const ArgParser& p, double crop_ratio);
 
 // Applies a preset's values (explicit flags given on the command line win) and checks ranges;
 // throws UsageError naming the flag.
