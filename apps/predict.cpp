@@ -31,12 +31,6 @@ data::Image nearest_upscale(const data::Image& img, int side) {
   return out;
 }
 
-// The cls token's row of an (n, n) matrix over the g x g patches (token 0 is the cls token, the
-// patches follow the `prefix` tokens: cls, and dist for a distilled model).
-std::vector<double> cls_row(const float* w, int64_t n, int64_t prefix) {
-  return std::vector<double>(w + prefix, w + n);
-}
-
 // The picture of --attention-map (vit/attention_weights.h computes what it shows).
 std::string attention_map_svg(vit::Deit& model, const Tensor& x, const data::Image& seen, const std::string& title) {
   const std::vector<vit::BlockAttention> maps = vit::attention_maps(model, x);
@@ -52,39 +46,32 @@ std::string attention_map_svg(vit::Deit& model, const Tensor& x, const data::Ima
   input.caption = str_printf("%d x %d px, %lld x %lld patches", seen.width, seen.height, static_cast<long long>(grid),
                              static_cast<long long>(grid));
   panels.push_back(input);
-  OverlayPanel mean_heads;
-  mean_heads.title = str_printf("block %zu: cls attention, mean of %lld heads", maps.size(), static_cast<long long>(H));
-  mean_heads.png = png;
-  mean_heads.rows = mean_heads.cols = static_cast<int>(grid);
-  mean_heads.values.assign(n - prefix, 0.0);
-  for (int64_t h = 0; h < H; ++h) {
-    const std::vector<double> row = cls_row(last.weights.data() + h * n * n, n, prefix);
-    for (int64_t j = 0; j < n - prefix; ++j) mean_heads.values[j] += row[j] / double(H);
-  }
-  mean_heads.caption = "cls row, mean over heads";
-  panels.push_back(mean_heads);
-  OverlayPanel rollout;
-  rollout.title = str_printf("rollout over %zu block%s", maps.size(), maps.size() == 1 ? "" : "s");
-  rollout.png = png;
-  rollout.rows = rollout.cols = static_cast<int>(grid);
-  rollout.values = cls_row(vit::attention_rollout(maps).data(), n, prefix);
-  rollout.caption = "cls row of the rollout";
-  panels.push_back(rollout);
+  // a grid of values (one per patch) over the image
+  auto grid_panel = [&](std::string title, std::vector<double> values, std::string caption) {
+    OverlayPanel p;
+    p.title = std::move(title);
+    p.png = png;
+    p.rows = p.cols = static_cast<int>(grid);
+    p.values = std::move(values);
+    p.caption = std::move(caption);
+    return p;
+  };
+  panels.push_back(
+      grid_panel(str_printf("block %zu: cls attention, mean of %lld heads", maps.size(), static_cast<long long>(H)),
+                 vit::cls_row_mean_of_heads(last, prefix), "cls row, mean over heads"));
+  panels.push_back(grid_panel(str_printf("rollout over %zu block%s", maps.size(), maps.size() == 1 ? "" : "s"),
+                              vit::cls_row(vit::attention_rollout(maps), prefix), "cls row of the rollout"));
   if (!last.masks.empty()) {
-    OverlayPanel kept;
-    kept.title = str_printf("block %zu mask: heads keeping cls -> patch", maps.size());
-    kept.png = png;
-    kept.rows = kept.cols = static_cast<int>(grid);
-    kept.values.assign(n - prefix, 0.0);
+    std::vector<double> heads_keeping(n - prefix, 0.0);
     int64_t nnz = 0;
     for (const vit::CsrMask& m : last.masks) {
       for (int32_t e = m.row_ptr[0]; e < m.row_ptr[1]; ++e)
-        if (m.col[e] >= prefix) kept.values[m.col[e] - prefix] += 1;
+        if (m.col[e] >= prefix) heads_keeping[m.col[e] - prefix] += 1;
       nnz += m.nnz();
     }
-    kept.caption =
-        str_printf("of %lld heads; density %.3f", static_cast<long long>(H), double(nnz) / double(H * n * n));
-    panels.push_back(kept);
+    panels.push_back(grid_panel(
+        str_printf("block %zu mask: heads keeping cls -> patch", maps.size()), heads_keeping,
+        str_printf("of %lld heads; density %.3f", static_cast<long long>(H), double(nnz) / double(H * n * n))));
     data::Image mask = data::make_image(static_cast<int>(n), static_cast<int>(n), 1, 0);
     const vit::CsrMask& m0 = last.masks[0];
     for (int64_t i = 0; i < n; ++i)

@@ -187,4 +187,19 @@ Tensor attention_rollout(const std::vector<BlockAttention>& blocks) {
   return out;
 }
 
+std::vector<double> cls_row(const Tensor& matrix, int64_t prefix) {
+  VT_CHECK(matrix.dim() == 2 && matrix.size(0) == matrix.size(1) && prefix >= 1 && prefix < matrix.size(1),
+           "cls_row: an (n, n) matrix with 1 <= prefix < n, got ", shape_str(matrix.shape()), " and prefix ", prefix);
+  return std::vector<double>(matrix.data() + prefix, matrix.data() + matrix.size(1));
+}
+
+std::vector<double> cls_row_mean_of_heads(const BlockAttention& block, int64_t prefix) {
+  const int64_t H = block.weights.size(0), n = block.weights.size(1);
+  VT_CHECK(prefix >= 1 && prefix < n, "cls_row_mean_of_heads: prefix ", prefix, " of ", n, " tokens");
+  std::vector<double> mean(n - prefix, 0.0);
+  for (int64_t h = 0; h < H; ++h)
+    for (int64_t j = prefix; j < n; ++j) mean[j - prefix] += block.weights.data()[h * n * n + j] / double(H);
+  return mean;
+}
+
 }  // namespace vt::vit

@@ -43,4 +43,10 @@ std::vector<BlockAttention> attention_maps(Deit& model, const Tensor& image);
 // through all blocks. (n, n).
 Tensor attention_rollout(const std::vector<BlockAttention>& blocks);
 
+// What the classifier reads from each patch: the cls token's row (token 0) over the patches, the
+// tokens after the model's `prefix` ones (cls, and dist for a distilled model); of an (n, n)
+// matrix such as the rollout, or averaged over a block's heads.
+std::vector<double> cls_row(const Tensor& matrix, int64_t prefix);
+std::vector<double> cls_row_mean_of_heads(const BlockAttention& block, int64_t prefix);
+
 }  // namespace vt::vit

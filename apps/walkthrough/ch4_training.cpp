@@ -1,5 +1,6 @@
 // Chapter 4: training a network (apps/walkthrough/04-training.md).
 #include <cmath>
+#include <optional>
 
 #include "apps/chart.h"
 #include "apps/walkthrough/story.h"
@@ -64,7 +65,7 @@ void chapter_training(Story& s) {
   s.predict("before any training the model guesses evenly among 3 classes: what is the cross-entropy?");
   Panel loss_panel("Training loss", "step", "cross-entropy");
   loss_panel.integer_x = true;
-  Mlp final_model(data_gen);
+  std::optional<Mlp> final_model;  // AdamW's, for the regions
   for (const char* name : {"SGD (momentum 0.9, lr 0.5)", "AdamW (lr 0.01)"}) {
     Generator gen(7);
     Mlp m(gen);  // the same start for both optimisers
@@ -91,7 +92,7 @@ void chapter_training(Story& s) {
     s.fact(str_cat(name, ": loss after 300 steps"), str_printf("%.3f", last));
     s.fact(str_cat(name, ": training accuracy"), str_printf("%.0f%%", 100 * accuracy(m, d)));
     loss_panel.series.push_back(curve);
-    if (adamw) final_model = m;
+    if (adamw) final_model = m;  // the tensors are shared handles: no copy
   }
   s.picture("04-loss.svg", line_chart_svg({loss_panel}, "Spirals: 2 -> 64 -> 3 MLP, full batch"), "the loss curves");
 
@@ -106,7 +107,7 @@ void chapter_training(Story& s) {
   std::vector<int64_t> region;
   {
     NoGradGuard no_grad;
-    region = argmax(final_model.forward(pts));
+    region = argmax(final_model->forward(pts));
   }
   Heatmap h;
   h.title = "AdamW's network: the class it predicts over [-1, 1]^2 (0, 1, 2)";

@@ -109,15 +109,10 @@ void chapter_vit(Story& s) {
   data::eval_transform(*img.image, eval.transform, x.data());
   const std::vector<vit::BlockAttention> maps = vit::attention_maps(model, x);
   const Tensor rollout = vit::attention_rollout(maps);
-  const vit::BlockAttention& last = maps.back();
-  const int64_t n = c.tokens(), H = c.heads;
-  std::vector<double> mean(n - 1, 0.0), rolled(n - 1, 0.0);
-  for (int64_t j = 1; j < n; ++j) {
-    for (int64_t h = 0; h < H; ++h) mean[j - 1] += last.weights.data()[h * n * n + j] / double(H);
-    rolled[j - 1] = rollout.data()[j];
-  }
+  const std::vector<double> mean = vit::cls_row_mean_of_heads(maps.back(), c.prefix_tokens()),
+                            rolled = vit::cls_row(rollout, c.prefix_tokens());
   double row = 0;
-  for (int64_t j = 0; j < n; ++j) row += rollout.data()[j];
+  for (int64_t j = 0; j < c.tokens(); ++j) row += rollout.data()[j];
   s.fact("the rollout's cls row sums to", str_printf("%.4f", row));
   data::Image big = data::make_image(224, 224, 1);
   for (int y = 0; y < 224; ++y)
