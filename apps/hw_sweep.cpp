@@ -73,22 +73,22 @@ int run_sweep(const HwArgs& a, const hw::EnergyTable& energy, hw::TimingMode mod
   std::deque<HwArgs> model_args;  // the ModelSources below keep references to these
   std::map<std::string, std::unique_ptr<ModelSource>> sources;
   std::map<std::string, Workload> traces;
-  std::string header;
-  for (const Axis& ax : axes) header += ax.key + ",";
-  header +=
-      "accelerator,attention,cycles,latency_us,energy_uj,attention_us,attention_uj,sa_general_utilization,area_mm2\n";
-  std::string csv = header, text;
-  std::vector<std::vector<double>> metrics;    // per point: latency, energy
-  std::vector<std::vector<std::string>> keys;  // per point: the values
+  struct Point {
+    std::vector<std::string> values;  // one per swept key
+    std::string arch, attn;
+    double cycles = 0, utilization = 0, area_mm2 = 0;
+    Breakdown b;
+  };
+  std::vector<Point> grid;
   std::vector<size_t> idx(axes.size(), 0);
   for (int64_t p = 0; p < points; ++p) {
     HwArgs pa = a;
     std::vector<std::pair<std::string, std::string>> set;
     std::optional<double> density = a.density;
-    std::vector<std::string> row;
+    Point pt;
     for (size_t k = 0; k < axes.size(); ++k) {
       const std::string& v = axes[k].values[idx[k]];
-      row.push_back(v);
+      pt.values.push_back(v);
       if (axes[k].key == "input_size") pa.input_size = static_cast<int>(std::stol(v));
       else if (axes[k].key == "model") pa.model = v;
       else if (axes[k].key == "attn") pa.attn = v;
@@ -106,23 +106,30 @@ int run_sweep(const HwArgs& a, const hw::EnergyTable& energy, hw::TimingMode mod
     const bool synthetic = density && kind.deployed().uses_mask;
     const std::string trace_key = str_cat(pa.model, "|", size, "|", pa.attn, "|", synthetic);
     if (!traces.count(trace_key)) traces[trace_key] = trace_workload(src, size, pa.attn, synthetic);
-    const Workload& w = traces[trace_key];
-    const std::string arch_name = a.arch.empty() ? kind.accelerator : a.arch;
-    const hw::ArchConfig arch = hw::load_arch_config(arch_name, set);
+    pt.arch = a.arch.empty() ? kind.accelerator : a.arch;
+    pt.attn = pa.attn;
+    const hw::ArchConfig arch = hw::load_arch_config(pt.arch, set);
     std::optional<hw::DensitySpec> spec;
     if (synthetic) spec = hw::DensitySpec{*density, a.density_spread, static_cast<uint64_t>(a.seed)};
-    const hw::Report r = evaluate_on(w, arch, energy, mode, spec);
-    const Breakdown b = breakdown(r);
-    const double mm2 = hw::resources(arch, area).area_mm2;
-    for (const std::string& v : row) csv += v + ",";
-    csv += str_cat(arch_name, ",", pa.attn, ",", static_cast<int64_t>(r.cycles), ",", b.total_us, ",", b.total_uj, ",",
-                   b.attention_us, ",", b.attention_uj, ",", r.sa_general_utilization, ",", mm2, "\n");
-    metrics.push_back({b.total_us, b.total_uj});
-    keys.push_back(row);
+    const hw::Report r = evaluate_on(traces[trace_key], arch, energy, mode, spec);
+    pt.b = breakdown(r);
+    pt.cycles = r.cycles;
+    pt.utilization = r.sa_general_utilization;
+    pt.area_mm2 = hw::resources(arch, area).area_mm2;
+    grid.push_back(std::move(pt));
     for (size_t k = axes.size(); k-- > 0;) {  // the last key varies fastest
       if (++idx[k] < axes[k].values.size()) break;
       idx[k] = 0;
     }
+  }
+  std::string csv;
+  for (const Axis& ax : axes) csv += ax.key + ",";
+  csv +=
+      "accelerator,attention,cycles,latency_us,energy_uj,attention_us,attention_uj,sa_general_utilization,area_mm2\n";
+  for (const Point& pt : grid) {
+    for (const std::string& v : pt.values) csv += v + ",";
+    csv += str_cat(pt.arch, ",", pt.attn, ",", static_cast<int64_t>(pt.cycles), ",", pt.b.total_us, ",", pt.b.total_uj,
+                   ",", pt.b.attention_us, ",", pt.b.attention_uj, ",", pt.utilization, ",", pt.area_mm2, "\n");
   }
   if (a.format == "csv") {
     std::printf("%s", csv.c_str());
@@ -131,17 +138,10 @@ int run_sweep(const HwArgs& a, const hw::EnergyTable& energy, hw::TimingMode mod
                 traces.size(), a.model.c_str(), a.arch.empty() ? "each kind's own" : a.arch.c_str());
     for (const Axis& ax : axes) std::printf("%14s ", ax.key.c_str());
     std::printf("%12s %12s %12s %12s %8s %9s\n", "cycles", "latency us", "energy uJ", "attn us", "SA util", "area mm2");
-    std::istringstream lines(csv);
-    std::string line;
-    std::getline(lines, line);  // header
-    while (std::getline(lines, line)) {
-      std::vector<std::string> f;
-      std::stringstream ss(line);
-      for (std::string x; std::getline(ss, x, ',');) f.push_back(x);
-      for (size_t k = 0; k < axes.size(); ++k) std::printf("%14s ", f[k].c_str());
-      const size_t o = axes.size() + 2;
-      std::printf("%12s %12.2f %12.3f %12.2f %8.3f %9.2f\n", f[o].c_str(), std::stod(f[o + 1]), std::stod(f[o + 2]),
-                  std::stod(f[o + 3]), std::stod(f[o + 5]), std::stod(f[o + 6]));
+    for (const Point& pt : grid) {
+      for (const std::string& v : pt.values) std::printf("%14s ", v.c_str());
+      std::printf("%12lld %12.2f %12.3f %12.2f %8.3f %9.2f\n", static_cast<long long>(pt.cycles), pt.b.total_us,
+                  pt.b.total_uj, pt.b.attention_us, pt.utilization, pt.area_mm2);
     }
   }
   if (!a.output.empty()) {
@@ -157,10 +157,10 @@ int run_sweep(const HwArgs& a, const hw::EnergyTable& energy, hw::TimingMode mod
       for (const std::string& v : axes[xk].values) lo = std::min(lo, std::stod(v)), hi = std::max(hi, std::stod(v));
       lat.log_x = en.log_x = lo > 0 && hi / lo >= 8;
       std::map<std::string, size_t> series_of;
-      for (size_t p = 0; p < keys.size(); ++p) {
+      for (const Point& pt : grid) {
         std::string label;
         for (size_t k = 0; k < axes.size(); ++k)
-          if (k != xk) label += (label.empty() ? "" : ", ") + axes[k].key + "=" + keys[p][k];
+          if (k != xk) label += (label.empty() ? "" : ", ") + axes[k].key + "=" + pt.values[k];
         if (label.empty()) label = "latency";
         if (!series_of.count(label)) {
           series_of[label] = lat.series.size();
@@ -168,19 +168,19 @@ int run_sweep(const HwArgs& a, const hw::EnergyTable& energy, hw::TimingMode mod
           en.series.emplace_back(label);
         }
         const size_t s = series_of[label];
-        lat.series[s].x.push_back(std::stod(keys[p][xk]));
-        lat.series[s].y.push_back(metrics[p][0]);
-        en.series[s].x.push_back(std::stod(keys[p][xk]));
-        en.series[s].y.push_back(metrics[p][1]);
+        lat.series[s].x.push_back(std::stod(pt.values[xk]));
+        lat.series[s].y.push_back(pt.b.total_us);
+        en.series[s].x.push_back(std::stod(pt.values[xk]));
+        en.series[s].y.push_back(pt.b.total_uj);
       }
       svg = line_chart_svg({lat, en}, str_cat("vitality hw --sweep: ", a.model, ", batch 1"),
                            str_cat("accelerator: ", a.arch.empty() ? "each attention kind's own" : a.arch));
     } else {  // only names (model, attn): one bar per point
       std::vector<BarGroup> groups;
-      for (size_t p = 0; p < keys.size(); ++p) {
+      for (const Point& pt : grid) {
         std::string label;
-        for (size_t k = 0; k < axes.size(); ++k) label += (k ? ", " : "") + keys[p][k];
-        groups.push_back({label, {metrics[p][0]}});
+        for (size_t k = 0; k < axes.size(); ++k) label += (k ? ", " : "") + pt.values[k];
+        groups.push_back({label, {pt.b.total_us}});
       }
       svg = stacked_bar_svg(groups, {"latency"}, "vitality hw --sweep", "us");
     }
