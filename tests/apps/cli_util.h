@@ -5,7 +5,12 @@
 
 #include <array>
 #include <cstdio>
+#include <sstream>
 #include <string>
+#include <vector>
+
+#include "core/fileio.h"
+#include "core/json.h"
 
 namespace vt::testing {
 
@@ -30,6 +35,15 @@ inline CliResult run_command(const std::string& cmd) {
 // `vitality <args>`, stdout and stderr together.
 inline CliResult run_cli(const std::string& args) {
   return run_command(std::string(VITALITY_BINARY) + " " + args + " 2>&1");
+}
+
+// The JSON lines of a run's log.txt in `dir`, in order.
+inline std::vector<Json> read_log(const std::string& dir) {
+  std::vector<Json> lines;
+  std::istringstream in(read_file(dir + "/log.txt"));
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) lines.push_back(Json::parse(line));
+  return lines;
 }
 
 // A shell script (for ulimit); it must not contain single quotes.

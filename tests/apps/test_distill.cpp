@@ -18,16 +18,11 @@
 #include "vit/deit.h"
 
 using vt::Json;
+using vt::testing::read_log;
 using vt::testing::run_cli;
 using vt::testing::TinyFolder;
 
 namespace {
-std::vector<Json> read_log(const std::string& dir) {
-  std::vector<Json> lines;
-  std::istringstream in(vt::read_file(dir + "/log.txt"));
-  for (std::string line; std::getline(in, line);) lines.push_back(Json::parse(line));
-  return lines;
-}
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 }  // namespace
 

@@ -21,19 +21,11 @@
 
 using vt::Json;
 using vt::testing::kPhotos;
+using vt::testing::read_log;
 using vt::testing::run_cli;
 using vt::testing::TinyFolder;
 
 namespace {
-
-std::vector<Json> read_log(const std::string& dir) {
-  std::vector<Json> lines;
-  std::istringstream in(vt::read_file(dir + "/log.txt"));
-  std::string line;
-  while (std::getline(in, line))
-    if (!line.empty()) lines.push_back(Json::parse(line));
-  return lines;
-}
 
 bool exists(const std::string& p) {
   struct stat st;
