@@ -375,7 +375,7 @@ int run_sweep_density(const ModelSource& src, const HwArgs& a, int64_t size, con
     write_file_atomic(
         a.output + "/sweep_density.svg",
         line_chart_svg({lat, en}, str_cat("SANGER vs ViTALiTy over mask density, ", src.name(), " at ", size, " px"),
-                       "dashed lines: the density at which SANGER's attention costs what ViTALiTy's does"));
+                       "dotted lines: the density at which SANGER's attention costs what ViTALiTy's does"));
     std::printf("wrote %s/sweep_density.csv and sweep_density.svg\n", a.output.c_str());
   }
   return 0;

@@ -156,6 +156,7 @@ int run_sweep(const HwArgs& a, const hw::EnergyTable& energy, hw::TimingMode mod
       double lo = 1e300, hi = 0;
       for (const std::string& v : axes[xk].values) lo = std::min(lo, std::stod(v)), hi = std::max(hi, std::stod(v));
       lat.log_x = en.log_x = lo > 0 && hi / lo >= 8;
+      if (lat.log_x) lat.x_label = en.x_label = axes[xk].key + " (log scale)";
       std::map<std::string, size_t> series_of;
       for (const Point& pt : grid) {
         std::string label;
