@@ -293,11 +293,11 @@ int run_hw(int argc, char** argv) {
   std::string workload = a.workload;
   if (workload.empty() && !a.arch.empty() && a.arch.find_first_of("/.") != std::string::npos) {
     const std::string text = read_file(a.arch);
-    if (hw::is_scalesim_config(text)) {
-      const std::string topo = hw::parse_scalesim_config(text, a.arch).topology;
+    const std::string topo = hw::is_scalesim_config(text) ? hw::parse_scalesim_config(text, a.arch).topology : "";
+    if (!topo.empty()) {
       const std::string beside = a.arch.substr(0, a.arch.find_last_of('/') + 1) + topo;
-      if (!topo.empty()) workload = ::access(topo.c_str(), R_OK) == 0 || topo[0] == '/' ? topo : beside;
-      if (!topo.empty()) require_file("arch's TopologyCsvLoc", workload);
+      workload = ::access(topo.c_str(), R_OK) == 0 || topo[0] == '/' ? topo : beside;
+      require_file("arch's TopologyCsvLoc", workload);
     }
   }
   if (!workload.empty()) {
@@ -311,9 +311,9 @@ int run_hw(int argc, char** argv) {
     }
     return 0;
   }
+  if (!a.sweeps.empty()) return hwrun::run_sweep(a, energy, mode);  // builds a model source per swept model
   const hwrun::ModelSource src(a);
   const int64_t size = a.input_size > 0 ? a.input_size : src.native_size();
-  if (!a.sweeps.empty()) return hwrun::run_sweep(a, energy, mode);
   if (a.compare) return hwrun::run_compare(src, a, size, energy, mode);
   if (a.sweep_tokens) return hwrun::run_sweep_tokens(src, a, energy, mode);
   if (a.sweep_density) return hwrun::run_sweep_density(src, a, size, energy, mode);
